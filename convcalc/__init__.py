@@ -1,0 +1,43 @@
+"""convcalc: a calculator for convolutional networks.
+
+The stages are the public API::
+
+    spec = convcalc.load("examples/seed_two_convs.yaml")   # or convcalc.spec.parse_source(...)
+    plan = convcalc.infer(spec)                              # shapes, params, MACs (no numpy)
+    report = convcalc.check(plan)                            # real numpy tensors (imports numpy)
+
+Submodules are imported lazily so that ``import convcalc`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "check", "infer", "load", "plan"]
+
+
+def load(path: str) -> Any:
+    """Parse a YAML spec file into a ModelSpec."""
+    from .spec import load_file
+
+    return load_file(path)
+
+
+def infer(spec: Any, **options: Any) -> Any:
+    """Run the shape engine on a ModelSpec; returns a Plan."""
+    from .engine import infer as _infer
+
+    return _infer(spec, **options)
+
+
+def plan(path: str, **options: Any) -> Any:
+    """load + infer: the Plan of a YAML spec file."""
+    return infer(load(path), **options)
+
+
+def check(plan: Any, *, seed: int = 0) -> Any:
+    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport."""
+    from .reference import check as _check
+
+    return _check(plan, seed=seed)

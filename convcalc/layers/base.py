@@ -1,0 +1,276 @@
+"""What a layer type is: an argument schema, a shape rule and its counts.
+
+Each layer family module registers its types with :func:`register`. A type's ``infer`` takes
+the node (resolved arguments plus location) and the input shapes and returns a
+:class:`Result`. Shapes are tuples of :data:`~convcalc.dims.Dim` in the *canonical* layout,
+channels last (``spatial..., C``); only rendering converts to ``chw``. Kernel shapes are
+canonical HWIO (``spatial..., C_in/groups, C_out``).
+
+Counting conventions (the README repeats them): ``macs`` are the multiply-accumulates of the
+layer's main operation (a conv's or dense layer's weight products); bias additions,
+normalisation, activations and pooling count zero MACs; FLOPs = 2 x MACs. Bias is a parameter,
+never a MAC.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from ..dims import Dim, is_concrete, to_str
+from ..errors import ShapeError, SpecError, did_you_mean
+
+Shape = tuple[Dim, ...]
+
+# --------------------------------------------------------------------------------------------
+# argument coercion: each coercer takes the raw value and returns the clean one or raises
+# SpecError (the caller adds the location and the field name)
+
+Coercer = Callable[[Any], Any]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def pos_int(v: Any) -> int:
+    if not _is_int(v) or v <= 0:
+        raise SpecError(f"expected a positive integer, got {v!r}")
+    return int(v)
+
+
+def nonneg_int(v: Any) -> int:
+    if not _is_int(v) or v < 0:
+        raise SpecError(f"expected an integer >= 0, got {v!r}")
+    return int(v)
+
+
+def ints(item: Coercer) -> Coercer:
+    """An int, or a list with one int per spatial axis (checked against the rank later)."""
+
+    def coerce(v: Any) -> int | tuple[int, ...]:
+        if isinstance(v, (list, tuple)):
+            if not v:
+                raise SpecError("expected an integer or a non-empty list of integers")
+            return tuple(item(x) for x in v)
+        return item(v)
+
+    coerce.__name__ = f"ints({item.__name__})"
+    return coerce
+
+
+def boolean(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise SpecError(f"expected true or false, got {v!r}")
+    return v
+
+
+def rate(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+        raise SpecError(f"expected a number in [0, 1), got {v!r}")
+    return float(v)
+
+
+def choice(*options: str) -> Coercer:
+    def coerce(v: Any) -> str:
+        if not isinstance(v, str) or v.lower() not in options:
+            hint = did_you_mean(str(v), options)
+            raise SpecError(f"expected one of {', '.join(options)}, got {v!r}", hint=hint)
+        return v.lower()
+
+    return coerce
+
+
+PADDING_WORDS = ("valid", "same", "causal", "full")
+
+
+def padding(v: Any) -> str | int | tuple[Any, ...]:
+    """`valid` | `same` | `causal` | `full` | int | [int per axis] | [[before, after] per axis]."""
+    if isinstance(v, str):
+        return choice(*PADDING_WORDS)(v)
+    if isinstance(v, (list, tuple)):
+        if not v:
+            raise SpecError("padding list is empty")
+        if all(isinstance(x, (list, tuple)) for x in v):
+            pairs = []
+            for x in v:
+                if len(x) != 2:
+                    raise SpecError(f"padding pairs are [before, after], got {list(x)!r}")
+                pairs.append((nonneg_int(x[0]), nonneg_int(x[1])))
+            return tuple(pairs)
+        return tuple(nonneg_int(x) for x in v)
+    if _is_int(v):
+        return nonneg_int(v)
+    raise SpecError(
+        f"padding must be valid, same, causal, full, an int, a list of ints or of [before, after] "
+        f"pairs; got {v!r}"
+    )
+
+
+def int_list(v: Any) -> tuple[int, ...]:
+    """A list of integers (any length, -1 allowed): reshape targets and permutations."""
+    if not isinstance(v, (list, tuple)) or not all(_is_int(x) for x in v):
+        raise SpecError(f"expected a list of integers, got {v!r}")
+    return tuple(int(x) for x in v)
+
+
+def string(v: Any) -> str:
+    if not isinstance(v, str):
+        raise SpecError(f"expected a string, got {v!r}")
+    return v
+
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Arg:
+    coerce: Coercer
+    default: Any = REQUIRED
+    doc: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class Result:
+    """What a layer type's shape rule reports for one node."""
+
+    output: Shape
+    kernel: Shape | None = None  # canonical HWIO
+    bias: Shape | None = None
+    trainable: Dim = 0
+    non_trainable: Dim = 0
+    params_formula: str = "0"
+    macs: Dim = 0
+    macs_formula: str = "0"
+    explain: list[str] = field(default_factory=list)
+    # (expression, minimum, what) for sizes that must be large enough; symbolic ones are kept
+    constraints: list[tuple[Dim, int, str]] = field(default_factory=list)
+    # per spatial axis (effective kernel, stride, pad before) for the receptive field, or None
+    rf: tuple[tuple[int, int, int], ...] | None = None
+
+
+@dataclass
+class Node:
+    """One layer instance in the graph, with resolved arguments."""
+
+    index: int
+    id: str
+    type: str
+    args: dict[str, Any]
+    inputs: list[str]
+    path: str
+    loc: Any = None
+    arg_locs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    layout: str = "hwc"
+
+
+Infer = Callable[[Node, list[Shape], Ctx], Result]
+
+
+@dataclass(frozen=True)
+class LayerType:
+    name: str
+    args: Mapping[str, Arg]
+    infer: Infer
+    doc: str
+    macs_doc: str = "0 (no multiply-accumulates)"
+    compact: Callable[[Any], dict[str, Any]] | None = None  # the compact form's leading size
+    inputs: int = 1  # number of inputs; 0 means any number >= 2 (merges)
+    aliases: tuple[str, ...] = ()
+    elementwise: bool = False  # output = input shape, each output sees one input position
+
+
+REGISTRY: dict[str, LayerType] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(layer_type: LayerType) -> LayerType:
+    REGISTRY[layer_type.name] = layer_type
+    for alias in layer_type.aliases:
+        ALIASES[alias] = layer_type.name
+    return layer_type
+
+
+def lookup(name: str) -> LayerType:
+    key = ALIASES.get(name, name)
+    if key not in REGISTRY:
+        raise SpecError(
+            f"unknown layer type '{name}'",
+            hint=did_you_mean(name, list(REGISTRY) + list(ALIASES)),
+        )
+    return REGISTRY[key]
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers shared by the shape rules
+
+
+def fmt(x: Dim) -> str:
+    """A size inside a formula: ints plain, expressions parenthesised when compound."""
+    if is_concrete(x):
+        return str(x)
+    s = to_str(x)
+    return s if s.isidentifier() or _one_call(s) else f"({s})"
+
+
+def _one_call(s: str) -> bool:
+    """True for ``ceil(...)`` / ``floor(...)`` whose opening parenthesis closes at the end."""
+    m = re.match(r"(ceil|floor)\(", s)
+    if not m:
+        return False
+    depth = 0
+    for i, ch in enumerate(s[m.end() - 1 :], m.end() - 1):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i == len(s) - 1
+    return False
+
+
+def per_axis(value: int | tuple[int, ...], rank: int, name: str) -> tuple[int, ...]:
+    """Expand an int to one value per spatial axis; a list must have exactly ``rank`` items."""
+    if isinstance(value, tuple):
+        if len(value) != rank:
+            raise ShapeError(
+                f"{name} has {len(value)} values but the input has {rank} spatial "
+                f"{'axis' if rank == 1 else 'axes'}",
+                field=name,
+            )
+        return value
+    return (value,) * rank
+
+
+def spatial_rank(shape: Shape, type_name: str) -> int:
+    rank = len(shape) - 1
+    if rank < 1:
+        raise ShapeError(
+            f"{type_name} needs an input with spatial axes and channels, got shape "
+            f"({', '.join(fmt(s) for s in shape)})",
+            hint="a flatten or dense layer before it removed the spatial axes",
+        )
+    return rank
+
+
+def channels(shape: Shape, type_name: str) -> int:
+    c = shape[-1]
+    if not is_concrete(c):
+        raise ShapeError(
+            f"{type_name} needs a concrete channel count, got {to_str(c)}",
+            hint="give the symbol a value with --set",
+        )
+    return int(c)
+
+
+def product(values: Any) -> Dim:
+    out: Dim = 1
+    for v in values:
+        out = out * v
+    return out

@@ -1,0 +1,105 @@
+"""The sliding-window arithmetic shared by conv and pooling layers, one axis at a time.
+
+Output size for an axis of size ``n`` with kernel ``k``, stride ``s``, dilation ``d`` and
+padding ``(before, after)``: the effective kernel is ``d*(k-1)+1`` and
+``out = floor((n + before + after - eff) / s) + 1`` (Dumoulin & Visin, relationship 15).
+``same`` follows TensorFlow exactly: ``out = ceil(n / s)``, the total padding
+``max((out-1)*s + eff - n, 0)`` split with the odd pixel after (bottom/right). ``causal`` puts
+``eff-1`` before (1D only, like Keras); ``full`` puts ``eff-1`` on both sides. ``ceil_mode``
+follows PyTorch: the division rounds up, but the last window must start inside the input or the
+left padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..dims import Dim, ceil_div, is_concrete
+from ..errors import ShapeError
+from .base import fmt
+
+
+@dataclass(frozen=True)
+class Axis:
+    out: Dim
+    pads: tuple[Dim, Dim] | None  # None: TF same over a symbolic size (depends on n mod s)
+    explain: str
+    constraint: tuple[Dim, int, str] | None
+
+
+def axis_pads(padding: Any, rank: int, i: int, eff: int) -> tuple[int, int] | str:
+    """This axis' (before, after) padding, or 'same' (resolved against the size later)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        return "same"
+    if padding == "full":
+        return (eff - 1, eff - 1)
+    if padding == "causal":
+        if rank != 1:
+            raise ShapeError("causal padding is for 1D inputs only", field="padding")
+        return (eff - 1, 0)
+    if isinstance(padding, int):
+        return (padding, padding)
+    if len(padding) != rank:
+        raise ShapeError(
+            f"padding has {len(padding)} entries but the input has {rank} spatial "
+            f"{'axis' if rank == 1 else 'axes'}",
+            field="padding",
+        )
+    item = padding[i]
+    return tuple(item) if isinstance(item, tuple) else (item, item)  # type: ignore[return-value]
+
+
+def _eff_text(k: int, d: int) -> str:
+    return str(k) if d == 1 else f"({d}*({k}-1)+1)"
+
+
+def _pad_text(pb: int, pa: int) -> str:
+    if pb == pa:
+        return "" if pb == 0 else f"+2*{pb}"
+    return f"+{pb}+{pa}"
+
+
+def slide(
+    n: Dim, k: int, s: int, d: int, pads: tuple[int, int] | str, *, ceil_mode: bool = False, axis: int
+) -> Axis:
+    """One axis of a sliding window: output size, padding used and the explanation."""
+    eff = d * (k - 1) + 1
+    if pads == "same":
+        out = ceil_div(n, s)
+        text = f"ceil({fmt(n)}/{s}) = {fmt(out)}"
+        if is_concrete(n):
+            total = max((int(out) - 1) * s + eff - int(n), 0)  # type: ignore[arg-type]
+            return Axis(out, (total // 2, total - total // 2), text, None)
+        return Axis(out, None, text, None)
+    pb, pa = pads
+    span = n + pb + pa
+    # ceil_mode keeps a last window that overhangs the padded input by up to s-1 (PyTorch)
+    least = eff - s + 1 if ceil_mode else eff
+    need = (span, least, f"padded size on axis {axis} >= {least}")
+    if is_concrete(span) and span < least:  # type: ignore[operator]
+        what = f"kernel {k}" if d == 1 else f"kernel {k} dilated by {d} (extent {eff})"
+        raise ShapeError(
+            f"{what} is larger than the padded input ({span}) on spatial axis {axis}",
+            field="kernel",
+            hint="use padding, a smaller kernel, or fewer downsampling layers before this one",
+        )
+    inner = f"{fmt(n)}{_pad_text(pb, pa)}-{_eff_text(k, d)}"
+    if not ceil_mode:
+        out = (span - eff) // s + 1
+        return Axis(out, (pb, pa), f"floor(({inner})/{s})+1 = {fmt(out)}", need)
+    out = ceil_div(span - eff, s) + 1
+    text = f"ceil(({inner})/{s})+1"
+    if pa + s > eff:  # otherwise (out-1)*s < n+pb always: no window can start in the padding
+        if not is_concrete(n):
+            raise ShapeError(
+                "ceil_mode with right padding over a symbolic size is not supported",
+                field="ceil_mode",
+                hint="give the symbol a value with --set",
+            )
+        if (out - 1) * s >= n + pb:  # type: ignore[operator]
+            out = out - 1
+            text += "-1 (the last window would start in the padding)"
+    return Axis(out, (pb, pa), f"{text} = {fmt(out)}", need)

@@ -1,0 +1,203 @@
+"""Turn YAML data or CLI flag values into a :class:`ModelSpec`, checking every key.
+
+Each layer's arguments are coerced here against the layer type's schema, so an error points at
+the exact file, line and field. Unknown keys are errors with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import Loc, SpecError, did_you_mean
+from ..layers import lookup
+from ..layers.base import REQUIRED
+from .compact import parse_compact
+from .model import LayerSpec, ModelSpec, Size
+from .yamlsrc import Source, load_yaml
+
+TOP_KEYS = ("name", "input", "layout", "kernel_layout", "layers", "set")
+ENTRY_KEYS = ("id", "from")
+LAYOUTS = ("hwc", "chw")
+KERNEL_LAYOUTS = ("hwio", "oihw")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
+    for key in keys:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown {what} '{key}'", loc=loc_of(key), field=str(key), hint=did_you_mean(str(key), allowed)
+            )
+
+
+def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
+    """``28x28x1`` / ``Tx80x3`` / ``[28, 28, 1]``: sizes are positive ints or symbol names."""
+    items = value.split("x") if isinstance(value, str) else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
+    if not isinstance(items, list) or not items:
+        raise SpecError(f"input shape must look like 28x28x1 or [28, 28, 1], got {value!r}", loc=loc, field="input")
+    sizes: list[Size] = []
+    for item in items:
+        item = item.strip() if isinstance(item, str) else item
+        if isinstance(item, str) and item.isdigit():
+            item = int(item)
+        ok = (isinstance(item, int) and not isinstance(item, bool) and item > 0) or (
+            isinstance(item, str) and _NAME.fullmatch(item)
+        )
+        if not ok:
+            raise SpecError(
+                f"size {item!r} in input shape {value!r} is neither a positive integer nor a name",
+                loc=loc, field="input", hint="write sizes like 28x28x1, or Tx80x3 with a symbol T",
+            )
+        sizes.append(item)
+    return tuple(sizes)
+
+
+def coerce_args(
+    type_name: str, raw: Any, loc: Loc, arg_locs: dict[str, Loc], key_locs: dict[str, Loc] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Resolve the type name and coerce its arguments: a mapping, a compact string, a number or None."""
+    try:
+        layer_type = lookup(type_name)
+    except SpecError as exc:
+        raise exc.located(loc=loc)
+    if raw is None:
+        given: dict[str, Any] = {}
+    elif isinstance(raw, dict):
+        given = dict(raw)
+    else:
+        size, given = parse_compact(raw) if isinstance(raw, str) else (raw, {})
+        if size is not None:
+            if layer_type.compact is None:
+                raise SpecError(
+                    f"{layer_type.name} takes no leading size (got {size!r})", loc=loc,
+                    hint=f"write its arguments as key=value: {', '.join(layer_type.args) or 'none'}",
+                )
+            try:
+                given = {**layer_type.compact(size), **given}
+            except SpecError as exc:
+                exc.field = exc.field or "size"
+                raise exc.located(loc=loc)
+    args: dict[str, Any] = {}
+    schema = layer_type.args
+    keys = key_locs or arg_locs
+    _check_keys(given, schema, f"argument for {layer_type.name}", lambda k: keys.get(k, loc))
+    for name, spec in schema.items():
+        where = arg_locs.get(name, loc)
+        if name in given:
+            try:
+                args[name] = spec.coerce(given[name])
+            except SpecError as exc:
+                exc.field = name
+                raise exc.located(loc=where)
+        elif spec.default is REQUIRED:
+            raise SpecError(f"{layer_type.name} needs '{name}'", loc=loc, field=name, hint=spec.doc or None)
+        elif spec.default is not None:
+            args[name] = spec.default
+    return layer_type.name, args
+
+
+def _entry(src: Source, item: Any, i: int) -> LayerSpec:
+    base = ("layers", i)
+    loc = src.loc(base)
+    path = f"layers[{i}]"
+    if isinstance(item, str):
+        item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
+    if not isinstance(item, dict):
+        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}", loc=loc, layer=path)
+    types = [k for k in item if k not in ENTRY_KEYS]
+    if len(types) != 1:
+        raise SpecError(
+            f"a layer entry needs exactly one layer type, found {len(types)}: {', '.join(map(str, types)) or 'none'}",
+            loc=loc, layer=path, hint=f"besides the type only {', '.join(ENTRY_KEYS)} may be given",
+        )
+    type_name = str(types[0])
+    raw = item[types[0]]
+    arg_locs = {k: src.loc(base + (types[0], k)) for k in raw} if isinstance(raw, dict) else {}
+    key_locs = {k: src.key_loc(base + (types[0], k)) for k in raw} if isinstance(raw, dict) else {}
+    try:
+        name, args = coerce_args(type_name, raw, src.loc(base + (types[0],)), arg_locs, key_locs)
+    except SpecError as exc:
+        raise exc.located(layer=path)
+    inputs = item.get("from")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+            raise SpecError("from must be a layer id or a list of ids", loc=src.loc(base + ("from",)), layer=path)
+    ident = item.get("id")
+    if ident is not None and not isinstance(ident, str):
+        raise SpecError(f"id must be a name, got {ident!r}", loc=src.loc(base + ("id",)), layer=path)
+    return LayerSpec(name, args, path, loc, arg_locs, ident, inputs)
+
+
+def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
+    value = src.data.get(key)
+    if value is None:
+        return None
+    if value not in options:
+        raise SpecError(f"{key} must be {' or '.join(options)}, got {value!r}", loc=src.loc((key,)), field=key,
+                        hint=did_you_mean(str(value), options))
+    return value
+
+
+def _values(src: Source) -> dict[str, int]:
+    raw = src.data.get("set") or {}
+    if not isinstance(raw, dict):
+        raise SpecError("set must map symbol names to integers, e.g. set: {T: 1000}", loc=src.loc(("set",)))
+    for k, v in raw.items():
+        if not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
+            raise SpecError(f"set.{k} must be a positive integer, got {v!r}", loc=src.loc(("set", k)), field="set")
+    return dict(raw)
+
+
+def parse_source(src: Source) -> ModelSpec:
+    data = src.data
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a mapping with 'input' and 'layers'", loc=src.loc(()))
+    _check_keys(data, TOP_KEYS, "top-level key", lambda k: src.key_loc((k,)))
+    layers = data.get("layers")
+    if layers is None:
+        layers = []
+    if not isinstance(layers, list):
+        raise SpecError("layers must be a list", loc=src.loc(("layers",)), field="layers")
+    inp = data.get("input")
+    name = data.get("name")
+    return ModelSpec(
+        input=parse_shape(inp, src.loc(("input",))) if inp is not None else None,
+        layers=[_entry(src, item, i) for i, item in enumerate(layers)],
+        name=str(name) if name is not None else None,
+        layout=_choice(src, "layout", LAYOUTS) or "hwc",
+        kernel_layout=_choice(src, "kernel_layout", KERNEL_LAYOUTS),
+        values=_values(src),
+        file=src.file,
+        input_loc=src.loc(("input",)),
+    )
+
+
+def load_file(path: str) -> ModelSpec:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", loc=Loc(path)) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", loc=Loc(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not a UTF-8 text file (byte {exc.start})", loc=Loc(path)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror}", loc=Loc(path)) from None
+    return parse_source(load_yaml(text, path))
+
+
+def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> LayerSpec:
+    """One CLI layer flag (``--conv 3x3x16,s=2``) as a LayerSpec located at ``<cli>``."""
+    loc = Loc("<cli>")
+    path = f"{flag} (layer flag #{index + 1})"
+    try:
+        name, args = coerce_args(type_name, text or None, loc, {})
+    except SpecError as exc:
+        raise exc.located(layer=path)
+    return LayerSpec(name, args, path, loc)

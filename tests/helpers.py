@@ -1,0 +1,16 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from convcalc.engine import Plan, infer
+from convcalc.spec import load_yaml, parse_source
+
+
+def plan_yaml(text: str, **options: object) -> Plan:
+    return infer(parse_source(load_yaml(text, "test.yaml")), **options)
+
+
+def plan_layers(input_shape: str, *layers: str, layout: str = "hwc", **options: object) -> Plan:
+    """A plan from an input shape and YAML layer entries such as ``"conv: 3x3x16"``."""
+    body = "\n".join(f"  - {layer}" for layer in layers)
+    return plan_yaml(f"input: {input_shape}\nlayout: {layout}\nlayers:\n{body}\n", **options)

@@ -1,0 +1,202 @@
+"""Run a Plan on real numpy tensors and compare every planned count with what the arrays show.
+
+Per layer the quantities compared are: the output shape (the array's shape without the batch
+axis), the kernel shape (the main weight array's shape, canonical HWIO / dense (in, units)) and
+the bias shape whenever the plan or the op has one, the trainable and non-trainable parameter
+counts (``.size`` of the weight arrays, split by which arrays are trainable) and the MACs (the
+M*K*N of every matmul the op performed). Nothing here calls the shape engine's formulas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dims import is_concrete
+from ..errors import CheckError
+from .core import prod
+from .ops import FORWARD, SCRATCH, Observed, RunCtx
+
+INPUT = "input"
+BYTES = 4  # the executor always runs in float32
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    index: int
+    layer_id: str
+    # named like the JSON layer fields: output_shape, kernel_shape, bias_shape, trainable_params,
+    # non_trainable_params, macs (shapes canonical: channels last, kernels HWIO)
+    quantity: str
+    planned: Any
+    observed: Any
+
+    def __str__(self) -> str:
+        return f"layer {self.index} ({self.layer_id}): {self.quantity} planned {self.planned}, observed {self.observed}"
+
+
+@dataclass(frozen=True)
+class LayerObservation:
+    """What the arrays showed for one layer."""
+
+    index: int
+    layer_id: str
+    type: str
+    output: tuple[int, ...]
+    kernel: tuple[int, ...] | None
+    bias: tuple[int, ...] | None
+    trainable: int
+    non_trainable: int
+    macs: int
+
+
+@dataclass
+class CheckReport:
+    backend: str = "numpy"
+    seed: int = 0
+    compared: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    layers: list[LayerObservation] = field(default_factory=list)
+    estimated_bytes: int = 0
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.mismatches else "passed"
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+# --------------------------------------------------------------------------------------------
+# plan access
+
+
+def _shape(shape: Any) -> tuple[int, ...] | None:
+    return None if shape is None else tuple(int(s) for s in shape)
+
+
+def _require_concrete(plan: Any) -> None:
+    values: list[Any] = list(plan.input_shape)
+    for lp in plan.layers:
+        r = lp.result
+        values += list(r.output) + list(r.kernel or ()) + list(r.bias or ())
+        values += [r.trainable, r.non_trainable, r.macs]
+    if not all(is_concrete(v) for v in values):
+        raise CheckError(
+            "the plan has symbolic sizes, which cannot be run on real tensors",
+            hint="give the symbols values with --set (e.g. --set T=1000)",
+        )
+
+
+def _last_uses(plan: Any) -> dict[str, int]:
+    last: dict[str, int] = {}
+    for i, lp in enumerate(plan.layers):
+        for name in lp.node.inputs:
+            last[name] = i
+    return last
+
+
+# --------------------------------------------------------------------------------------------
+# memory
+
+
+def estimate_bytes(plan: Any) -> int:
+    """Peak bytes of a run: the live activations while a layer runs (its inputs, kept until their
+    last consumer, plus its output) and that layer's temporaries (padded input, im2col matrix,
+    weights), maximised over layers. Needs a concrete plan."""
+    _require_concrete(plan)
+    last = _last_uses(plan)
+    sizes = {INPUT: prod(_shape(plan.input_shape))}
+    live = {INPUT}
+    peak = sizes[INPUT]
+    for i, lp in enumerate(plan.layers):
+        out = _shape(lp.result.output)
+        ins = [_shape(s) for s in lp.input_shapes]
+        sizes[lp.node.id] = prod(out)
+        live.add(lp.node.id)
+        scratch_fn = SCRATCH.get(lp.node.type)
+        scratch = scratch_fn(ins, out, lp.node.args) if scratch_fn else prod(ins[0]) if ins else 0
+        weights = int(lp.result.trainable) + int(lp.result.non_trainable)
+        peak = max(peak, sum(sizes[n] for n in live) + scratch + weights)
+        live = {n for n in live if last.get(n, -1) > i}
+    return peak * BYTES
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+def _observe(index: int, lp: Any, seen: Observed) -> LayerObservation:
+    kernel, bias = seen.kernel, seen.bias
+    return LayerObservation(
+        index=index,
+        layer_id=lp.node.id,
+        type=lp.node.type,
+        output=tuple(int(s) for s in seen.output.shape[1:]),
+        kernel=None if kernel is None else tuple(kernel.shape),
+        bias=None if bias is None else tuple(bias.shape),
+        trainable=seen.trainable_count,
+        non_trainable=seen.non_trainable_count,
+        macs=int(seen.macs),
+    )
+
+
+def _compare(index: int, lp: Any, obs: LayerObservation, report: CheckReport) -> None:
+    r = lp.result
+    pairs: list[tuple[str, Any, Any]] = [("output_shape", _shape(r.output), obs.output)]
+    for name, planned, observed in (
+        ("kernel_shape", _shape(r.kernel), obs.kernel),
+        ("bias_shape", _shape(r.bias), obs.bias),
+    ):
+        if planned is not None or observed is not None:
+            pairs.append((name, planned, observed))
+    pairs += [
+        ("trainable_params", int(r.trainable), obs.trainable),
+        ("non_trainable_params", int(r.non_trainable), obs.non_trainable),
+        ("macs", int(r.macs), obs.macs),
+    ]
+    for quantity, planned, observed in pairs:
+        report.compared += 1
+        if planned != observed:
+            report.mismatches.append(Mismatch(index, lp.node.id, quantity, planned, observed))
+
+
+def check(plan: Any, *, seed: int = 0) -> CheckReport:
+    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan."""
+    _require_concrete(plan)
+    report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
+    rng = np.random.default_rng(seed)
+    ctx = RunCtx(layout=plan.layout)
+    last = _last_uses(plan)
+    arrays: dict[str, np.ndarray] = {
+        INPUT: rng.standard_normal((1,) + _shape(plan.input_shape), dtype=np.float32)
+    }
+    for i, lp in enumerate(plan.layers):
+        node = lp.node
+        forward = FORWARD.get(node.type)
+        if forward is None:
+            raise CheckError(
+                f"the reference executor has no implementation of layer type '{node.type}'",
+                layer=f"{node.path} ({node.type})",
+            )
+        ins = [arrays[name] for name in node.inputs]
+        try:
+            seen = forward(ins[0] if len(ins) == 1 else ins, node.args, ctx, rng)
+        except (ValueError, IndexError) as exc:
+            raise CheckError(
+                f"the reference executor could not run this layer: {exc}",
+                layer=f"{node.path} ({node.type})",
+                hint="the plan accepted a layer that real arrays cannot run; please report it",
+            ) from exc
+        del ins
+        obs = _observe(i, lp, seen)
+        report.layers.append(obs)
+        _compare(i, lp, obs, report)
+        arrays[node.id] = seen.output
+        del seen
+        for name in [n for n in arrays if last.get(n, -1) <= i]:
+            del arrays[name]
+    return report

@@ -1,0 +1,221 @@
+"""The command line: parse options, call load -> infer [-> check] -> render, map errors to exit codes.
+
+No arithmetic here. Heavy imports (rich, numpy) happen inside the commands that need them, so
+``convcalc plan --format json`` pays for neither.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import EXIT_CHECK_FAILED, EXIT_USAGE, ConvCalcError, SpecError
+
+# flag -> (layer type, takes a value); --layer takes 'TYPE ARGS', --act an activation name
+LAYER_FLAGS: dict[str, tuple[str | None, bool]] = {
+    "--conv": ("conv", True),
+    "--maxpool": ("maxpool", True),
+    "--avgpool": ("avgpool", True),
+    "--bn": ("batchnorm", False),
+    "--relu": ("relu", False),
+    "--act": (None, True),
+    "--dropout": ("dropout", True),
+    "--flatten": ("flatten", False),
+    "--dense": ("dense", True),
+    "--layer": (None, True),
+}
+META_KEY = "convcalc.layer_flags"
+
+
+def scan_layer_flags(args: list[str]) -> list[tuple[str, str | None]]:
+    """The layer flags in the order given (click groups repeated options, losing the order)."""
+    found: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            break
+        flag, eq, value = token.partition("=")
+        if flag in LAYER_FLAGS:
+            takes_value = LAYER_FLAGS[flag][1]
+            if takes_value and not eq:
+                value = args[i + 1] if i + 1 < len(args) else ""
+                i += 1
+            found.append((flag, value if takes_value else None))
+        i += 1
+    return found
+
+
+class LayerFlagCommand(click.Command):
+    """A command that remembers the order of its layer flags."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[META_KEY] = scan_layer_flags(args)
+        return super().parse_args(ctx, args)
+
+
+def _layer_options(f: Any) -> Any:
+    helps = {
+        "--conv": "conv layer, compact: KxKxFILTERS[,stride=..,padding=..,dilation=..,groups=..]",
+        "--maxpool": "max pooling: K[,stride=..,padding=..]",
+        "--avgpool": "average pooling: K[,stride=..,padding=..]",
+        "--bn": "batch normalisation",
+        "--relu": "ReLU activation",
+        "--act": "activation by name (gelu, silu, sigmoid, tanh, softmax, ...)",
+        "--dropout": "dropout: RATE",
+        "--flatten": "flatten to one axis",
+        "--dense": "dense layer: UNITS[,bias=false]",
+        "--layer": "any layer type: 'TYPE ARGS', e.g. 'conv kernel=3,filters=8,groups=2'",
+    }
+    for flag in reversed(list(LAYER_FLAGS)):
+        takes_value = LAYER_FLAGS[flag][1]
+        name = "layer_" + flag[2:]
+        if takes_value:
+            f = click.option(flag, name, multiple=True, metavar="SPEC", help=helps[flag])(f)
+        else:
+            f = click.option(flag, name, count=True, help=helps[flag])(f)
+    return f
+
+
+def _common_options(f: Any) -> Any:
+    options = [
+        click.option("--input", "input_shape", metavar="SHAPE", help="input shape, e.g. 28x28x1 or Tx80x3 (overrides the file's)"),
+        click.option("--layout", type=click.Choice(["hwc", "chw"]), help="channels last (hwc, default) or first (chw)"),
+        click.option("--kernel-layout", type=click.Choice(["hwio", "oihw"]), help="kernel shape order (default: hwio for hwc, oihw for chw)"),
+        click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
+        click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
+        click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return _layer_options(f)
+
+
+def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
+    from .layers import REGISTRY
+    from .spec import ModelSpec, flag_layer, load_file, parse_shape
+    from .errors import Loc
+
+    spec = load_file(file) if file else ModelSpec(input=None, layers=[])
+    if opts["layout"]:
+        spec.layout = opts["layout"]
+    if opts["input_shape"]:
+        spec.input = parse_shape(opts["input_shape"], Loc("<cli>"))
+        spec.input_loc = Loc("<cli>")
+    for item in opts["values"]:
+        name, eq, value = item.partition("=")
+        if not eq or not value.strip().isdigit() or int(value) <= 0 or not name.strip().isidentifier():
+            raise SpecError(f"--set expects NAME=POSITIVE_INT, got {item!r}", loc=Loc("<cli>"), field="set")
+        spec.values[name.strip()] = int(value)
+    for i, (flag, value) in enumerate(flags):
+        type_name, _ = LAYER_FLAGS[flag]
+        if flag == "--layer":
+            from .spec.compact import split_type
+
+            type_name, value = split_type(value or "")
+        elif flag == "--act":
+            name = (value or "").strip()
+            elementwise = name in REGISTRY and REGISTRY[name].elementwise
+            type_name, value = (name, None) if elementwise else ("activation", name)
+        spec.layers.append(flag_layer(type_name or "", value, i, flag))
+    return spec
+
+
+def _emit_error(exc: ConvCalcError, fmt: str) -> None:
+    if fmt == "json":
+        from .render.json_out import dumps, error_dict
+
+        click.echo(dumps(error_dict(exc)))
+    click.echo(f"error: {exc.format()}", err=True)
+
+
+def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bool) -> None:
+    fmt = opts["fmt"]
+    try:
+        from .engine import infer
+
+        spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
+        plan = infer(spec, kernel_layout=opts["kernel_layout"])
+        report = None
+        if check:
+            from .reference import check as run_check
+
+            report = run_check(plan, seed=opts.get("seed", 0))
+    except ConvCalcError as exc:
+        _emit_error(exc, fmt)
+        ctx.exit(EXIT_USAGE)
+    except Exception:  # last resort: never a bare traceback for the user
+        click.echo("internal error, please report it (run with --debug for the traceback)", err=True)
+        if opts.get("debug"):
+            click.echo(traceback.format_exc(), err=True)
+        ctx.exit(3)
+    render(plan, report, fmt, opts["explain"])
+    if report is not None and report.status != "passed":
+        ctx.exit(EXIT_CHECK_FAILED)
+
+
+def render(plan: Any, report: Any, fmt: str, explain: bool) -> None:
+    if fmt == "json":
+        from .render.json_out import dumps, plan_dict
+
+        click.echo(dumps(plan_dict(plan, report)))
+    elif fmt == "markdown":
+        from .render.markdown import render as markdown
+
+        click.echo(markdown(plan, report, explain=explain), nl=False)
+    else:
+        from rich.console import Console
+
+        from .render.table import render as table
+
+        Console(soft_wrap=False).print(table(plan, report, explain=explain))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="convcalc")
+def main() -> None:
+    """Shapes, parameters, MACs and memory of convolutional networks, verified on real tensors.
+
+    Describe the layers in a YAML file or with flags, in the order they apply:
+
+        convcalc check --input 28x28x1 --conv 3x3x16 --conv 3x3x32
+
+    Exit codes: 0 all good, 1 a check found a mismatch, 2 invalid spec or usage.
+    """
+
+
+@main.command(cls=LayerFlagCommand)
+@click.argument("file", required=False, type=click.Path(dir_okay=True))
+@_common_options
+@click.pass_context
+def plan(ctx: click.Context, file: str | None, **opts: Any) -> None:
+    """Plan a network: shapes, parameters and MACs per layer, without running it."""
+    run(ctx, file, opts, check=False)
+
+
+@main.command(cls=LayerFlagCommand)
+@click.argument("file", required=False, type=click.Path(dir_okay=True))
+@_common_options
+@click.option("--seed", default=0, show_default=True, help="seed for the random weights and input")
+@click.pass_context
+def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
+    """Plan a network, then run it on real numpy tensors and verify every count."""
+    run(ctx, file, opts, check=True)
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["output"]))
+def schema(which: str) -> None:
+    """Print the JSON Schema of convcalc's JSON output."""
+    from importlib.resources import files
+
+    click.echo(files("convcalc").joinpath("schemas", f"{which}.json").read_text(encoding="utf-8"), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

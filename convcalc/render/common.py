@@ -1,0 +1,85 @@
+"""What every output format shares: display shapes, numbers and the per-layer row data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dims import Dim, is_concrete, to_str
+from ..engine import LayerPlan, Plan, display_kernel, display_shape
+
+MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 2 x MACs."
+
+
+def dim_json(x: Dim) -> int | str:
+    return int(x) if is_concrete(x) else to_str(x)
+
+
+def shape_json(shape: Any) -> list[int | str] | None:
+    return None if shape is None else [dim_json(s) for s in shape]
+
+
+def num(x: Dim) -> str:
+    """An int with thousands separators, or a symbolic expression."""
+    return f"{int(x):,}" if is_concrete(x) else to_str(x)
+
+
+def shape_text(shape: Any) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join(num(s).replace(",", "") for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def size_text(shape: Any) -> str:
+    """Shapes the way the user writes them: 26x26x16."""
+    return "x".join(dim_json(s).__str__() for s in shape)
+
+
+def out_shape(plan: Plan, lp: LayerPlan) -> Any:
+    return display_shape(lp.output, plan.layout)
+
+
+def kernel_shape(plan: Plan, lp: LayerPlan) -> Any:
+    return display_kernel(lp.result.kernel, plan.kernel_layout)
+
+
+def nbytes(n: Dim) -> str:
+    """Exact bytes with a binary-unit reading: ``19,200 B (18.75 KiB)``."""
+    if not is_concrete(n):
+        return f"{to_str(n)} B"
+    n = int(n)
+    text = f"{n:,} B"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{text} ({n / size:,.2f} {unit})"
+    return text
+
+
+def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
+    if lp.rf is None:
+        return None
+    return {
+        "size": list(lp.rf.size),
+        "jump": list(lp.rf.jump),
+        "start": [float(s) for s in lp.rf.start],
+    }
+
+
+def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
+    r = lp.result
+    lines = list(r.explain)
+    if lp.params != 0 or r.kernel is not None:
+        lines.append(f"params: {r.params_formula} = {num(lp.params)}")
+    if r.macs != 0:
+        lines.append(f"MACs: {r.macs_formula} = {num(r.macs)}")
+    return lines
+
+
+def mismatch_value(plan: Plan, quantity: str, value: Any) -> Any:
+    """A planned or observed value as the user sees it (layout and kernel layout applied)."""
+    if isinstance(value, tuple) and quantity == "output_shape":
+        value = display_shape(value, plan.layout)
+    elif isinstance(value, tuple) and quantity == "kernel_shape":
+        value = display_kernel(value, plan.kernel_layout)
+    if isinstance(value, tuple):
+        return [dim_json(v) for v in value]
+    return dim_json(value) if isinstance(value, int) or not isinstance(value, (str, float, type(None))) else value

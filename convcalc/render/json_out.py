@@ -1,0 +1,100 @@
+"""The JSON document (``--format json``): schema_version 1, see docs/json-output.md.
+
+Standard library only, so ``plan --format json`` imports neither rich nor numpy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..engine import DTYPE_BYTES, Plan, display_shape
+from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+
+SCHEMA_VERSION = 1
+
+
+def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
+    r = lp.result
+    return {
+        "index": lp.node.index,
+        "id": lp.node.id,
+        "type": lp.node.type,
+        "from": list(lp.node.inputs),
+        "input_shape": shape_json(display_shape(lp.input_shapes[0], plan.layout)),
+        "output_shape": shape_json(out_shape(plan, lp)),
+        "kernel_shape": shape_json(kernel_shape(plan, lp)),
+        "bias_shape": shape_json(r.bias),
+        "params": dim_json(lp.params),
+        "trainable_params": dim_json(r.trainable),
+        "non_trainable_params": dim_json(r.non_trainable),
+        "params_formula": r.params_formula,
+        "macs": dim_json(r.macs),
+        "macs_formula": r.macs_formula,
+        "activation_elements": dim_json(lp.activation_elements),
+        "receptive_field": rf_json(lp),
+        "explain": explain_lines(plan, lp),
+    }
+
+
+def totals_dict(plan: Plan) -> dict[str, Any]:
+    peak = plan.peak_activation_elements()
+    width = DTYPE_BYTES[plan.dtype]
+    return {
+        "params": dim_json(plan.params),
+        "trainable_params": dim_json(plan.trainable),
+        "non_trainable_params": dim_json(plan.non_trainable),
+        "macs": dim_json(plan.macs),
+        "flops": dim_json(2 * plan.macs),
+        "param_bytes": dim_json(plan.param_bytes),
+        "peak_activation_bytes": None if peak is None else dim_json(peak * width * plan.batch),
+        "dtype": plan.dtype,
+        "batch": plan.batch,
+    }
+
+
+def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "backend": report.backend,
+        "compared": report.compared,
+        "mismatches": [
+            {
+                "index": m.index,
+                "layer": m.layer_id,
+                "quantity": m.quantity,
+                "planned": mismatch_value(plan, m.quantity, m.planned),
+                "observed": mismatch_value(plan, m.quantity, m.observed),
+            }
+            for m in report.mismatches
+        ],
+    }
+
+
+def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "convcalc_version": __version__,
+        "model": plan.name,
+        "layout": plan.layout,
+        "kernel_layout": plan.kernel_layout,
+        "input": {
+            "shape": shape_json(display_shape(plan.input_shape, plan.layout)),
+            "symbols": dict(plan.symbols),
+        },
+        "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
+        "layers": [layer_dict(plan, lp) for lp in plan.layers],
+        "totals": totals_dict(plan),
+    }
+    if report is not None:
+        doc["check"] = check_dict(plan, report)
+    return doc
+
+
+def error_dict(exc: Any) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "error": exc.to_dict()}
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,33 @@
+"""A GitHub-flavoured Markdown table: for pull requests and docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import Plan, display_shape
+from .common import explain_lines, size_text
+from .summary import cells, check_lines, columns, mismatch_map, totals_lines
+
+RIGHT = {"#", "params", "non-train.", "MACs"}
+
+
+def render(plan: Plan, report: Any = None, *, explain: bool = False) -> str:
+    names = columns(plan, report)
+    lines = [
+        f"**{plan.name or 'model'}**: input {size_text(display_shape(plan.input_shape, plan.layout))} "
+        f"({plan.layout}), kernels {plan.kernel_layout}",
+        "",
+        "| " + " | ".join(names) + " |",
+        "|" + "|".join("---:" if name in RIGHT else "---" for name in names) + "|",
+    ]
+    bad = mismatch_map(report)
+    for lp in plan.layers:
+        row = cells(plan, lp, report, bad)
+        lines.append("| " + " | ".join(row[name] for name in names) + " |")
+    lines.append("")
+    if explain:
+        for lp in plan.layers:
+            lines.extend(f"- `{lp.node.id}` {line}" for line in explain_lines(plan, lp))
+        lines.append("")
+    lines.extend(f"{line}  " for line in totals_lines(plan) + check_lines(plan, report))
+    return "\n".join(lines) + "\n"

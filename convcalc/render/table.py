@@ -1,0 +1,40 @@
+"""The per-layer table (rich). Returns a renderable; only the CLI prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..engine import Plan, display_shape
+from .common import explain_lines, size_text
+from .summary import cells, check_lines, columns, mismatch_map, totals_lines
+
+RIGHT = {"#", "params", "non-train.", "MACs"}
+
+
+def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
+    title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
+             f"({plan.layout}), kernels {plan.kernel_layout}")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    names = columns(plan, report)
+    for name in names:
+        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
+    bad = mismatch_map(report)
+    for lp in plan.layers:
+        row = cells(plan, lp, report, bad)
+        if "check" in row:
+            row["check"] = f"[red]{row['check']}[/red]" if lp.node.index in bad else f"[green]{row['check']}[/green]"
+        table.add_row(*(row[name] for name in names))
+    parts: list[Any] = [Text(title, style="bold"), table]
+    if explain:
+        parts.append(Text("How each number is computed:", style="bold"))
+        for lp in plan.layers:
+            parts.extend(Text(f"  {lp.node.id}  {line}") for line in explain_lines(plan, lp))
+    parts.extend(Text(line) for line in totals_lines(plan))
+    for line in check_lines(plan, report):
+        parts.append(Text(line, style="green" if report.status == "passed" else "bold red"))
+    return Group(*parts)

@@ -147,6 +147,22 @@ def _rf(prev: RF | None, result: Result, elementwise: bool) -> RF | None:
     return RF(tuple(size), tuple(jump), tuple(start))
 
 
+def _merge_rf(rfs: list[RF | None]) -> RF | None:
+    """A merge sees every input's field; per axis it takes the input whose field is largest.
+
+    A first approximation (the union of differently aligned fields is refined later). None when
+    an input's field is unknown or the inputs differ in spatial rank."""
+    known = [rf for rf in rfs if rf is not None]
+    if len(known) < len(rfs) or len({len(rf.size) for rf in known}) != 1:
+        return None
+    widest = [max(known, key=lambda rf: rf.size[a]) for a in range(len(known[0].size))]
+    return RF(
+        tuple(rf.size[a] for a, rf in enumerate(widest)),
+        tuple(rf.jump[a] for a, rf in enumerate(widest)),
+        tuple(rf.start[a] for a, rf in enumerate(widest)),
+    )
+
+
 def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     try:
         return lookup(node.type).infer(node, inputs, ctx)
@@ -171,7 +187,10 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         ins = [shapes[name] for name in node.inputs]
         result = infer_node(node, ins, ctx)
         shapes[node.id] = result.output
-        rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise) if len(ins) == 1 else None
+        if len(ins) == 1:
+            rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise)
+        else:
+            rf = _merge_rf([rfs[name] for name in node.inputs])
         rfs[node.id] = rf
         layers.append(LayerPlan(node, ins, result, rf))
     return Plan(

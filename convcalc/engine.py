@@ -8,16 +8,17 @@ makes it until its last consumer has run).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
-from .graph import INPUT, build
+from .graph import INPUT, build, resolve
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
 from .spec import ModelSpec
+from .spec.model import Group
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -62,6 +63,7 @@ class Plan:
     dtype: str = "float32"
     batch: int = 1
     notes: list[str] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
     def trainable(self) -> Dim:
@@ -202,6 +204,7 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         layers=layers,
         dtype=dtype,
         batch=batch,
+        groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
     )
 
 

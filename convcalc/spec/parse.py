@@ -13,11 +13,13 @@ from typing import Any
 from ..errors import Loc, SpecError, did_you_mean
 from ..layers import lookup
 from ..layers.base import REQUIRED
+from .blocks import parse_blocks
 from .compact import parse_compact
+from .expand import expand
 from .model import LayerSpec, ModelSpec, Size
 from .yamlsrc import Source, load_yaml
 
-TOP_KEYS = ("name", "input", "layout", "kernel_layout", "layers", "set")
+TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set")
 ENTRY_KEYS = ("id", "from")
 LAYOUTS = ("hwc", "chw")
 KERNEL_LAYOUTS = ("hwio", "oihw")
@@ -100,10 +102,9 @@ def coerce_args(
     return layer_type.name, args
 
 
-def _entry(src: Source, item: Any, i: int) -> LayerSpec:
-    base = ("layers", i)
+def _entry(src: Source, item: Any, base: tuple[Any, ...], path: str) -> LayerSpec:
+    """One layer entry at ``base`` in the source (``("layers", 3)``), its arguments coerced."""
     loc = src.loc(base)
-    path = f"layers[{i}]"
     if isinstance(item, str):
         item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
     if not isinstance(item, dict):
@@ -165,9 +166,14 @@ def parse_source(src: Source) -> ModelSpec:
         raise SpecError("layers must be a list", loc=src.loc(("layers",)), field="layers")
     inp = data.get("input")
     name = data.get("name")
+    shape = parse_shape(inp, src.loc(("input",))) if inp is not None else None
+    expanded = expand(src, parse_blocks(src), layers, _entry)
     return ModelSpec(
-        input=parse_shape(inp, src.loc(("input",))) if inp is not None else None,
-        layers=[_entry(src, item, i) for i, item in enumerate(layers)],
+        input=shape,
+        layers=expanded.layers,
+        groups=expanded.groups,
+        aliases=expanded.aliases,
+        output=expanded.output,
         name=str(name) if name is not None else None,
         layout=_choice(src, "layout", LAYOUTS) or "hwc",
         kernel_layout=_choice(src, "kernel_layout", KERNEL_LAYOUTS),

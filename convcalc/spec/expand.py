@@ -159,7 +159,6 @@ class Expander:
                             hint="check the repeat counts; blocks and repeats are expanded in full")
 
     def entry(self, scope: Scope, entry: Entry, full: str, inputs: list[str]) -> None:
-        self.tick(entry)
         when = self.sub(entry, entry.item["when"], scope.env, ("when",), "when") if "when" in entry.item else True
         if not isinstance(when, bool):
             raise SpecError(f"when must be true or false, got {when!r}", loc=self.src.loc(entry.base + ("when",)),
@@ -168,6 +167,7 @@ class Expander:
             if len(inputs) != 1:
                 raise SpecError("an entry disabled by when needs exactly one input (it becomes that input)",
                                 loc=entry.loc, layer=entry.path, field="when")
+            self.tick(entry)  # a disabled entry counts as a layer, so no expansion is free
             self.aliases[full] = inputs[0]
         elif "repeat" in entry.item:
             self.repeat(scope, entry, full, inputs)
@@ -179,12 +179,14 @@ class Expander:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise SpecError(f"repeat must be a positive integer, got {n!r}", loc=self.src.loc(entry.base + ("repeat",)),
                             layer=entry.path, field="repeat")
+        if self.count + n > MAX_LAYERS:  # every repetition adds at least one layer
+            self.count = MAX_LAYERS
+            self.tick(entry)
         self.groups[full] = Group(full, "repeat", entry.type, n)
         for k in range(n):
             child = f"{full}.{k}"
-            self.tick(entry)
-            self.one(scope, replace(entry, path=f"{entry.path} ({child})"), child, inputs,
-                     {**scope.env, "index": k}, scope.groups + (full,))
+            path = entry.path if entry.type in self.blocks else f"{entry.path} ({child})"  # a use names itself
+            self.one(scope, replace(entry, path=path), child, inputs, {**scope.env, "index": k}, scope.groups + (full,))
             inputs = [child]
         self.aliases[full] = inputs[0]
 
@@ -194,6 +196,7 @@ class Expander:
         if entry.type in self.blocks:
             self.use(scope, entry, full, inputs, env, groups)
             return
+        self.tick(entry)
         layer = self.leaf(self.src, {entry.key: self.args(entry, env)}, entry.base, entry.path)
         layer.id, layer.inputs, layer.scope = full, list(inputs), groups
         self.layers.append(layer)
@@ -206,8 +209,11 @@ class Expander:
                             layer=entry.path, field="from")
         if scope.nesting >= MAX_NESTING:
             raise SpecError(f"blocks are nested more than {MAX_NESTING} deep", loc=entry.loc, layer=entry.path)
-        args = bind_args(block, self.args(entry, env), self.src.loc(entry.base + (entry.key,)),
-                         lambda k: self.src.key_loc(entry.base + (entry.key, k)))
+        try:
+            args = bind_args(block, self.args(entry, env), self.src.loc(entry.base + (entry.key,)),
+                             lambda k: self.src.key_loc(entry.base + (entry.key, k)))
+        except SpecError as exc:
+            raise exc.located(layer=entry.path)
         self.groups[full] = Group(full, "block", block.name)
         inner = Scope(f"{full}.", args, groups + (full,), f"{entry.path} ({block.name} {full}) > ",
                       block.base + ("layers",), inputs[0], scope.nesting + 1)

@@ -286,6 +286,28 @@ def test_depth_explain_writes_the_sums(tmp_path):
     assert f"layer2  MACs: {' + '.join(f'{m:,}' for m in macs)} = {sum(macs):,}" in lines
 
 
+def test_depth_explain_sums_one_term_per_repetition(tmp_path):
+    _, result = run(tmp_path, DEPTH_NET, "--depth", "1", "--explain")
+    one = basic_params(4, 4, False)
+    assert f"  layer1  params: {one:,} + {one:,} = {2 * one:,}" in result.output.splitlines()
+
+
+def test_the_example_network():
+    # ResNet-14 (CIFAR widths 16/32/64, two basic blocks per stage, projection where the shape changes)
+    from pathlib import Path
+
+    import convcalc
+
+    plan = convcalc.plan(str(Path(__file__).resolve().parent.parent / "examples" / "resnet-basic-block.yaml"))
+    stem = 9 * 3 * 16 + 4 * 16
+    stages = (2 * basic_params(16, 16, False)
+              + basic_params(16, 32, True) + 4 * 32 + basic_params(32, 32, False)  # + the projection's batchnorm
+              + basic_params(32, 64, True) + 4 * 64 + basic_params(64, 64, False))
+    assert plan.params == stem + stages + 10 * (64 + 1) == 176_378
+    assert plan.output == (10,)
+    assert [g for g in plan.groups if "." not in g] == ["layer1", "layer2", "layer3"]
+
+
 def test_depth_check_marks_folded_rows(tmp_path):
     spec, result = run(tmp_path, DEPTH_NET)
     result = CliRunner().invoke(main, ["check", str(spec), "--depth", "1", "--format", "markdown"])

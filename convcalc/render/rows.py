@@ -4,7 +4,8 @@ A layer's level is one more than the number of block uses and repeats around it 
 top-level layers are level 1, the layers of a top-level block use level 2, and so on, as
 torchinfo's ``depth`` counts module nesting. With ``--depth N`` every layer deeper than N is
 shown as part of the row of its enclosing group at level N, which sums the layers' parameters
-and MACs; ``--explain`` writes each sum out. Without ``--depth`` every layer is a row.
+and MACs; ``--explain`` writes each sum out, one term per part one level down (a nested use or
+repeat, or a layer). Without ``--depth`` every layer is a row.
 """
 
 from __future__ import annotations
@@ -23,14 +24,24 @@ from .summary import cells
 class GroupRow:
     group: Group
     output: str  # the group's output shape as displayed
+    level: int  # the depth it is shown at: its layers' scopes have it at index level - 1
     layers: list[LayerPlan] = field(default_factory=list)
 
     def total(self, count: Any) -> Dim:
         return sum((count(lp) for lp in self.layers), 0)
 
+    def parts(self) -> dict[str, list[LayerPlan]]:
+        """The layers by the next level down: a nested use or repeat, or the layer itself."""
+        out: dict[str, list[LayerPlan]] = {}
+        for lp in self.layers:
+            scope = lp.node.scope
+            out.setdefault(scope[self.level] if len(scope) > self.level else lp.node.id, []).append(lp)
+        return out
+
     def derivation(self, label: str, count: Any) -> str | None:
-        """``params: 2,320 + 64 + 2,320 = 4,704`` over the layers that have any."""
-        terms = [num(count(lp)) for lp in self.layers if count(lp) != 0]
+        """``params: 4,736 + 4,736 = 9,472``: one term per part that has any."""
+        sums = [sum((count(lp) for lp in part), 0) for part in self.parts().values()]
+        terms = [num(x) for x in sums if x != 0]
         if not terms:
             return None
         return f"{label}: {' + '.join(terms)} = {num(self.total(count))}"
@@ -55,7 +66,7 @@ def rows(plan: Plan, depth: int | None) -> list[Row]:
         if gid not in folded:
             group = plan.groups[gid]
             shape = shapes.get(group.output, plan.input_shape)  # a group may pass its input through
-            folded[gid] = GroupRow(group, size_text(display_shape(shape, plan.layout)))
+            folded[gid] = GroupRow(group, size_text(display_shape(shape, plan.layout)), depth)
             out.append(folded[gid])
         folded[gid].layers.append(lp)
     return out

@@ -18,7 +18,7 @@ INPUT = "input"
 
 def _ids(spec: ModelSpec) -> list[str]:
     counts: Counter[str] = Counter()
-    taken = {layer.id for layer in spec.layers if layer.id}
+    taken = {layer.id for layer in spec.layers if layer.id} | set(spec.aliases)  # block uses, repeats
     ids: list[str] = []
     seen: dict[str, str] = {}
     for layer in spec.layers:

@@ -332,3 +332,12 @@ def test_json_ignores_nothing_and_lists_every_layer(tmp_path):
     assert len(doc["layers"]) == 1 + 2 * len(USE) + len(USE_PROJECTED)
     assert doc["layers"][1]["path"] == ["layer1", "layer1.0"]
     assert doc["layers"][0]["path"] == [] and doc["layers"][0]["block"] is None
+
+
+def test_flags_after_a_file_continue_from_its_last_entry(tmp_path):
+    # the file ends with a repeat and has a disabled relu1: a --relu flag is relu2 and reads r.1
+    text = "input: 8x8x2\nlayers:\n  - conv: 1x1x3\n  - {relu: , when: false}\n  - {id: r, relu: , repeat: 2}\n"
+    _, result = run(tmp_path, text, "--relu", "--conv", "1x1x4", "--format", "json")
+    layers = json.loads(result.output)["layers"]
+    assert [(x["id"], x["from"]) for x in layers] == [
+        ("conv1", ["input"]), ("r.0", ["conv1"]), ("r.1", ["r.0"]), ("relu2", ["r.1"]), ("conv2", ["relu2"])]

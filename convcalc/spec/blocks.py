@@ -22,6 +22,7 @@ from .expr import KEYWORDS
 from .yamlsrc import Source
 
 BLOCK_KEYS = ("args", "layers")
+ENTRY_KEYS = ("id", "from", "repeat", "when")  # what a layer entry may have besides its type
 RESERVED = frozenset(KEYWORDS) | {"input", "index"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REQUIRED = "required"
@@ -81,7 +82,7 @@ def entry_type(item: Any) -> str | None:
     if isinstance(item, str):
         return item.strip().split(" ", 1)[0]
     if isinstance(item, dict):
-        keys = [k for k in item if k not in ("id", "from", "repeat", "when")]
+        keys = [k for k in item if k not in ENTRY_KEYS]
         return str(keys[0]) if len(keys) == 1 else None
     return None
 

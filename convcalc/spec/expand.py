@@ -12,7 +12,8 @@ Block uses, repeats and disabled entries are not layers: their ids are *aliases*
 that produces their output (a use's output is its last entry's), resolved by the graph. Every
 layer remembers its *scope*, the ids of the uses and repeats around it (outermost first).
 
-Expansion is bounded: at most ``MAX_LAYERS`` entries in all and ``MAX_NESTING`` nested uses.
+Expansion is bounded: at most ``MAX_LAYERS`` layers in all (an entry disabled by ``when`` counts
+as one, so no expansion is free) and ``MAX_NESTING`` nested uses.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 from ..errors import ConvCalcError, Loc, SpecError, did_you_mean
 from ..layers import ALIASES, REGISTRY
-from .blocks import Block, bind_args, entry_type
+from .blocks import ENTRY_KEYS, Block, bind_args
 from .expr import substitute
 from .model import Group, LayerSpec
 from .yamlsrc import Source
@@ -30,7 +31,6 @@ from .yamlsrc import Source
 MAX_LAYERS = 100_000
 MAX_NESTING = 16
 INPUT = "input"
-ENTRY_KEYS = ("id", "from", "repeat", "when")
 
 Leaf = Callable[[Source, dict, tuple, str], LayerSpec]
 
@@ -59,16 +59,22 @@ class Scope:
     nesting: int = 0
 
 
-def _entry(src: Source, item: Any, base: tuple, path: str, types: set[str]) -> Entry:
-    loc = src.loc(base)
+def _mapping(item: Any, loc: Loc, path: str) -> dict[Any, Any]:
+    """An entry as a mapping with exactly one type key (``- flatten`` is ``{flatten: None}``)."""
     if isinstance(item, str):
         item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
-    if not isinstance(item, dict) or entry_type(item) is None:
-        types = [str(k) for k in item if k not in ENTRY_KEYS] if isinstance(item, dict) else []
-        raise SpecError(
-            f"a layer entry needs exactly one layer type, found {len(types)}: {', '.join(types) or 'none'}"
-            if isinstance(item, dict) else f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}",
-            loc=loc, layer=path, hint=f"besides the type only {', '.join(ENTRY_KEYS)} may be given")
+    if not isinstance(item, dict):
+        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}", loc=loc, layer=path)
+    found = [str(k) for k in item if k not in ENTRY_KEYS]
+    if len(found) != 1:
+        raise SpecError(f"a layer entry needs exactly one layer type, found {len(found)}: {', '.join(found) or 'none'}",
+                        loc=loc, layer=path, hint=f"besides the type only {', '.join(ENTRY_KEYS)} may be given")
+    return item
+
+
+def _entry(src: Source, item: Any, base: tuple, path: str, types: set[str]) -> Entry:
+    loc = src.loc(base)
+    item = _mapping(item, loc, path)
     key = next(k for k in item if k not in ENTRY_KEYS)
     if str(key) not in types:
         raise SpecError(f"unknown layer type '{key}'", loc=src.loc(base + (key,)), layer=path,

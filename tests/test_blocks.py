@@ -10,10 +10,14 @@ statistics; projection = c*f.
 import json
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from helpers import plan_yaml
 
 from convcalc.cli import main
+from convcalc.errors import ConvCalcError
 from convcalc.reference import check
 from convcalc.render.json_out import plan_dict
 from convcalc.spec.expand import MAX_LAYERS, MAX_NESTING
@@ -220,13 +224,16 @@ def test_expansion_limit(tmp_path):
         f"error: {spec}:3:5: layers[0]: the network expands to more than {MAX_LAYERS:,} layers")
 
 
-def test_expansion_limit_counts_nested_repeats(tmp_path):
-    # 400 x 400 = 160,000 layers: refused while expanding, before any shape is computed
-    text = ("input: 4x4x1\nblocks:\n  b: {layers: [{relu: , repeat: 400}]}\n"
-            "layers:\n  - {b: , repeat: 400}\n")
+def test_expansion_limit_counts_nested_repeats(tmp_path, monkeypatch):
+    # 40 uses x 40 relus = 1,600 layers against a limit lowered to 1,000: 25 uses x 40 = 1,000 fit,
+    # so the 26th use, b1.25, is named as the one that overflows
+    monkeypatch.setattr("convcalc.spec.expand.MAX_LAYERS", 1000)
+    text = ("input: 4x4x1\nblocks:\n  b: {layers: [{relu: , repeat: 40}]}\n"
+            "layers:\n  - {b: , repeat: 40}\n")
     _, result = run(tmp_path, text)
     assert result.exit_code == 2
-    assert "expands to more than 100,000 layers" in result.output.splitlines()[0]
+    assert result.output.splitlines()[0].endswith(
+        "layers[0] (b b1.25) > layers[0]: the network expands to more than 1,000 layers")
 
 
 def chain(n: int) -> str:
@@ -315,6 +322,25 @@ def test_depth_check_marks_folded_rows(tmp_path):
     assert [row[-1] for row in table_rows(result.output).values()] == ["✓", "✓", "✓"]
 
 
+def test_depth_marks_a_folded_row_with_a_mismatch(tmp_path, monkeypatch):
+    # a deliberately wrong conv rule: the executor catches it and the row of the use shows it
+    from convcalc.layers import REGISTRY
+    from convcalc.layers.base import LayerType
+
+    conv = REGISTRY["conv"]
+
+    def wrong(node, inputs, ctx):
+        result = conv.infer(node, inputs, ctx)
+        result.macs = result.macs + 1
+        return result
+
+    monkeypatch.setitem(REGISTRY, "conv", LayerType(**{**conv.__dict__, "infer": wrong}))
+    spec, _ = run(tmp_path, DEPTH_NET)
+    result = CliRunner().invoke(main, ["check", str(spec), "--depth", "1", "--format", "markdown"])
+    assert result.exit_code == 1
+    assert [row[-1] for row in table_rows(result.output).values()] == ["✗ macs", "✗ macs", "✗ macs"]
+
+
 @pytest.mark.parametrize("args,message", [
     (["--depth", "1", "--format", "json"], "error: field 'depth': --depth folds the rows of the table and markdown "
                                            "output, not json"),
@@ -341,3 +367,30 @@ def test_flags_after_a_file_continue_from_its_last_entry(tmp_path):
     layers = json.loads(result.output)["layers"]
     assert [(x["id"], x["from"]) for x in layers] == [
         ("conv1", ["input"]), ("r.0", ["conv1"]), ("r.1", ["r.0"]), ("relu2", ["r.1"]), ("conv2", ["relu2"])]
+
+
+WORDS = [None, 0, 1, 2, -1, True, False, "x", "${a}", "${a + 1}", "${index}", [1, 2], {"a": 1}, "3x3x${a}",
+         "required", "${", "input", "b1", "a.b", "conv1"]
+ENTRY = st.fixed_dictionaries(
+    {}, optional={"id": st.sampled_from(WORDS), "from": st.sampled_from(WORDS), "repeat": st.sampled_from(WORDS),
+                  "when": st.sampled_from(WORDS)},
+).flatmap(lambda keys: st.builds(lambda t, v: {t: v, **keys},
+                                 st.sampled_from(["conv", "relu", "add", "concat", "b1", "b2", "bogus"]),
+                                 st.sampled_from(WORDS + [{"filters": 2, "kernel": 1}, {"a": 2}, {"a": "${a}"}])))
+DOCS = st.fixed_dictionaries({
+    "input": st.just("6x6x2"),
+    "layers": st.lists(ENTRY | st.sampled_from(WORDS), max_size=4),
+    "blocks": st.dictionaries(st.sampled_from(["b1", "b2", "conv", "b 3"]),
+                              st.fixed_dictionaries({"layers": st.lists(ENTRY, max_size=3)},
+                                                    optional={"args": st.sampled_from(WORDS + [{"a": 2}, {"a": "required"}])}),
+                              max_size=2),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(DOCS)
+def test_any_spec_plans_or_gives_a_located_error(doc):
+    try:
+        plan_yaml(yaml.safe_dump(doc))
+    except ConvCalcError as exc:
+        assert exc.loc is not None and exc.message

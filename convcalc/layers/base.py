@@ -141,6 +141,9 @@ class Result:
 
     output: Shape
     kernel: Shape | None = None  # canonical HWIO
+    # the kernel in PyTorch's order, for a layer whose weight is not the (O, I, spatial...) transform
+    # of its canonical kernel (a depthwise kernel (k..., C, m) is PyTorch's (C*m, 1, k...))
+    oihw: Shape | None = None
     bias: Shape | None = None
     trainable: Dim = 0
     non_trainable: Dim = 0

@@ -5,8 +5,8 @@ relationships 8-14): every input element scatters a copy of the kernel, scaled b
 the output at ``stride`` spacing; the result is then cropped by the padding. Per axis, with the
 effective kernel ``eff = d*(k-1)+1``:
 
-* an int, ``[before, after]`` pairs or ``full`` (PyTorch's rule; ``full`` crops ``eff-1`` on
-  both sides, as Keras' ``deconv_output_length`` does):
+* an int (default 0), ``[before, after]`` pairs or ``full`` (PyTorch's rule; ``full`` crops
+  ``eff-1`` on both sides, as Keras' ``deconv_output_length`` does):
   ``out = (n-1)*s - before - after + eff + output_padding``
 * ``same`` and ``valid`` follow Keras' ``deconv_output_length`` exactly. With ``output_padding``
   not given, Keras infers it: ``same`` gives ``n*s``, ``valid`` gives ``n*s + max(eff-s, 0)``
@@ -14,6 +14,9 @@ effective kernel ``eff = d*(k-1)+1``:
   side, ``(n-1)*s + eff - 2*(eff//2) + output_padding``; ``valid`` ``(n-1)*s + eff +
   output_padding``.
 
+``padding`` defaults to 0, not ``valid``: with 0 the size is Dumoulin & Visin's
+``s*(n-1) + eff`` (relationship 12) and PyTorch's; Keras' ``valid`` differs from it only when
+the stride exceeds the kernel extent, where Keras pads the output up to ``n*s``.
 ``output_padding`` (default: 0, or Keras' inferred value under ``same``/``valid``) adds to the
 end of each axis and must be smaller than the stride or the dilation (PyTorch's rule).
 ``causal`` is refused: neither framework defines it for a transposed conv.
@@ -51,6 +54,7 @@ from .base import (
     fmt,
     ints,
     nonneg_int,
+    padding,
     per_axis,
     product,
     register,
@@ -66,19 +70,19 @@ def _crop_text(pb: int, pa: int) -> str:
     return f"-{pb}-{pa}"
 
 
-def keras_inferred(padding: object, op: int | None) -> bool:
+def keras_inferred(pad: object, op: int | None) -> bool:
     """True when Keras' ``deconv_output_length`` infers the size (same/valid, no output_padding)."""
-    return op is None and padding in ("same", "valid")
+    return op is None and pad in ("same", "valid")
 
 
-def transpose_axis(n: Dim, k: int, s: int, d: int, padding: object, op: int | None, rank: int, i: int) -> tuple[Dim, str]:
+def transpose_axis(n: Dim, k: int, s: int, d: int, pad: object, op: int | None, rank: int, i: int) -> tuple[Dim, str]:
     """One axis of a transposed conv: the output size and how it was computed."""
     eff = d * (k - 1) + 1
-    if padding == "causal":
+    if pad == "causal":
         raise ShapeError("conv_transpose does not take causal padding", field="padding",
                          hint="use valid, same, full, an int or [before, after] pairs")
-    if keras_inferred(padding, op):
-        if padding == "same":
+    if keras_inferred(pad, op):
+        if pad == "same":
             out = n * s
             return out, f"{fmt(n)}*{s} = {fmt(out)} (Keras same)"
         extra = max(s - eff, 0)
@@ -86,7 +90,7 @@ def transpose_axis(n: Dim, k: int, s: int, d: int, padding: object, op: int | No
         note = f"+{extra} (Keras valid: output_padding max(s-k, 0))" if extra else ""
         return out, f"({fmt(n)}-1)*{s}+{_eff_text(k, d)}{note} = {fmt(out)}"
     op = op or 0
-    pb, pa = (eff // 2, eff // 2) if padding == "same" else axis_pads(padding, rank, i, eff)
+    pb, pa = (eff // 2, eff // 2) if pad == "same" else axis_pads(pad, rank, i, eff)
     out = (n - 1) * s - pb - pa + eff + op
     text = f"({fmt(n)}-1)*{s}{_crop_text(pb, pa)}+{_eff_text(k, d)}{f'+{op}' if op else ''}"
     return out, f"{text} = {fmt(out)}"
@@ -147,7 +151,8 @@ def infer_conv_transpose(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
 register(
     LayerType(
         name="conv_transpose",
-        args={**CONV_ARGS, "output_padding": Arg(
+        args={**CONV_ARGS, "padding": Arg(padding, 0, "int | list | pairs | full (PyTorch) | same | valid (Keras)"),
+              "output_padding": Arg(
             ints(nonneg_int), None,
             "extra size at the end of each axis, < stride or < dilation (default 0; Keras' inferred size "
             "under same/valid)")},

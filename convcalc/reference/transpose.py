@@ -109,7 +109,7 @@ def conv_transpose(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Genera
         raise ValueError(f"groups={groups} must divide C_in={cin} and filters={filters}")
     raw = args.get("output_padding")
     op = per_axis(raw, rank, "output_padding") if raw is not None else (None,) * rank
-    windows = crop_windows(args.get("padding", "valid"), x.shape[1:-1], kernel, stride, dilation, op)
+    windows = crop_windows(args.get("padding", 0), x.shape[1:-1], kernel, stride, dilation, op)
     weights = {"kernel": draw(rng, tuple(kernel) + (filters // groups, cin), he_scale(cin // groups * prod(kernel)))}
     out, macs = conv_transpose_nd(x, weights["kernel"], stride, dilation, windows, groups)
     if args.get("bias", True):

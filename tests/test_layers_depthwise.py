@@ -12,9 +12,9 @@ import pytest
 
 from convcalc.engine import display_kernel
 from convcalc.errors import ConvCalcError
-from convcalc.reference import FORWARD, check
+from convcalc.reference import FORWARD
 from convcalc.reference.core import RunCtx
-from helpers import plan_layers
+from helpers import assert_checks, plan_layers
 
 CASES = [
     # (input, layer, output, Keras kernel (k..., C, m), params, MACs)
@@ -128,8 +128,4 @@ AGREE = [
 @pytest.mark.parametrize("layout", ["hwc", "chw"])
 @pytest.mark.parametrize("inp,layer", AGREE, ids=[c[1] for c in AGREE])
 def test_executor_agrees(inp, layer, layout):
-    if layout == "chw":
-        sizes = inp.split("x")
-        inp = "x".join(sizes[-1:] + sizes[:-1])
-    report = check(plan_layers(inp, layer, layout=layout))
-    assert report.passed, report.mismatches
+    assert_checks(inp, layer, layout=layout)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from convcalc.errors import ConvCalcError
-from convcalc.reference import FORWARD, check
+from convcalc.reference import FORWARD
 from convcalc.reference.core import RunCtx
-from helpers import plan_layers
+from helpers import assert_checks, plan_layers
 
 COUNTS = [
     ("6x5x8", "layernorm", 2 * 8),
@@ -89,6 +89,4 @@ def test_affine_weights_are_trainable():
     ["conv: 3x3x6", "groupnorm: {groups: 2, affine: false}", "instancenorm", "layernorm"],
 ], ids=["norms", "conv-norms"])
 def test_executor_agrees(layers, layout):
-    inp = "7x6x6" if layout == "hwc" else "6x7x6"
-    report = check(plan_layers(inp, *layers, layout=layout))
-    assert report.passed, report.mismatches
+    assert_checks("7x6x6", *layers, layout=layout)

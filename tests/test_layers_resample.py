@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from convcalc.errors import ConvCalcError
-from convcalc.reference import FORWARD, check
+from convcalc.reference import FORWARD
 from convcalc.reference.core import RunCtx
 from convcalc.reference.resample import adaptive_pool, adaptive_windows, cubic_weights
-from helpers import plan_layers
+from helpers import assert_checks, plan_layers
 
 SHAPES = [
     ("10x7x3", "adaptive_avgpool: [3, 2]", (3, 2, 3)),
@@ -158,8 +158,4 @@ AGREE = [
 @pytest.mark.parametrize("layout", ["hwc", "chw"])
 @pytest.mark.parametrize("inp,layer", AGREE, ids=[c[1] for c in AGREE])
 def test_executor_agrees(inp, layer, layout):
-    if layout == "chw":
-        sizes = inp.split("x")
-        inp = "x".join(sizes[-1:] + sizes[:-1])
-    report = check(plan_layers(inp, layer, layout=layout))
-    assert report.passed, report.mismatches
+    assert_checks(inp, layer, layout=layout)

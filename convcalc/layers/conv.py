@@ -60,8 +60,8 @@ def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
     return per_axis(args["kernel"], rank, "kernel"), args["filters"]
 
 
-def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
-    (shape,) = inputs
+def conv_geometry(node: Node, shape: Shape) -> tuple[int, tuple[int, ...], int, tuple[int, ...], tuple[int, ...], int]:
+    """C_in, kernel, filters, stride, dilation and groups of a conv-like node (transposed too)."""
     rank = spatial_rank(shape, node.type)
     cin = channels(shape, node.type)
     kernel, filters = kernel_and_filters(node, rank)
@@ -71,6 +71,12 @@ def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     for name, value in (("input channels", cin), ("filters", filters)):
         if value % groups:
             raise ShapeError(f"groups={groups} does not divide the {name} ({value})", field="groups")
+    return cin, kernel, filters, stride, dilation, groups
+
+
+def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
+    (shape,) = inputs
+    cin, kernel, filters, stride, dilation, groups = conv_geometry(node, shape)
     axes = slide_axes(shape, kernel, stride, dilation, node.args["padding"])
     out_spatial = tuple(a.out for a in axes)
     per_filter = cin // groups * product(kernel)

@@ -50,7 +50,6 @@ from .base import (
     Node,
     Result,
     Shape,
-    channels,
     fmt,
     ints,
     nonneg_int,
@@ -58,9 +57,8 @@ from .base import (
     per_axis,
     product,
     register,
-    spatial_rank,
 )
-from .conv import CONV_ARGS, compact_size, kernel_and_filters
+from .conv import CONV_ARGS, compact_size, conv_geometry
 from .window import _eff_text, axis_pads
 
 
@@ -117,15 +115,8 @@ def _positive(out: Dim, i: int) -> tuple[Dim, int, str] | None:
 
 def infer_conv_transpose(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     (shape,) = inputs
-    rank = spatial_rank(shape, node.type)
-    cin = channels(shape, node.type)
-    kernel, filters = kernel_and_filters(node, rank)
-    stride = per_axis(node.args["stride"], rank, "stride")
-    dilation = per_axis(node.args["dilation"], rank, "dilation")
-    groups = node.args["groups"]
-    for name, value in (("input channels", cin), ("filters", filters)):
-        if value % groups:
-            raise ShapeError(f"groups={groups} does not divide the {name} ({value})", field="groups")
+    cin, kernel, filters, stride, dilation, groups = conv_geometry(node, shape)
+    rank = len(kernel)
     raw_op = node.args.get("output_padding")
     op = per_axis(raw_op, rank, "output_padding") if raw_op is not None else (None,) * rank
     if raw_op is not None:

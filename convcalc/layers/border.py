@@ -14,7 +14,7 @@ from typing import Any
 
 from ..dims import is_concrete
 from ..errors import ShapeError, SpecError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, fmt, padding, register, spatial_rank
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, fmt, padding, register, spatial_rank
 from .window import axis_pads
 
 
@@ -54,24 +54,17 @@ def infer_crop(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
                   rf=tuple((1, 1, -b) for b, _ in pairs))
 
 
-def _compact(name: str):
-    def compact(value: Any) -> dict[str, Any]:
-        return {name: amounts(list(value) if isinstance(value, tuple) else value)}
-
-    return compact
-
-
 register(LayerType(
     name="zeropad",
     args={"padding": Arg(amounts, 1, "int | one int per axis | [before, after] per axis (Keras' default 1)")},
     infer=infer_zeropad,
     doc="pad the spatial axes with zeros (Keras ZeroPaddingND)",
-    compact=_compact("padding"),
+    compact=compact_as("padding"),
 ))
 register(LayerType(
     name="crop",
     args={"cropping": Arg(amounts, 0, "int | one int per axis | [before, after] per axis")},
     infer=infer_crop,
     doc="cut the borders of the spatial axes (Keras CroppingND)",
-    compact=_compact("cropping"),
+    compact=compact_as("cropping"),
 ))

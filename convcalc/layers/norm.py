@@ -18,10 +18,8 @@ whole map are not counted, as receptive-field calculators treat normalisation).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import ShapeError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, boolean, channels, pos_int, register, spatial_rank
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, boolean, channels, compact_as, pos_int, register, spatial_rank
 
 
 def _affine(node: Node, shape: Shape, over: str) -> Result:
@@ -57,13 +55,9 @@ def infer_instancenorm(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
 _AFFINE = Arg(boolean, True, "learn a per-channel scale (gamma) and shift (beta)")
 
 
-def _groups(value: Any) -> dict[str, Any]:
-    return {"groups": value}
-
-
 register(LayerType(name="layernorm", args={"affine": _AFFINE}, infer=infer_layernorm,
                    doc="layer normalisation over the channel axis"))
 register(LayerType(name="groupnorm", args={"groups": Arg(pos_int, doc="number of channel groups"), "affine": _AFFINE},
-                   infer=infer_groupnorm, doc="group normalisation (PyTorch GroupNorm)", compact=_groups))
+                   infer=infer_groupnorm, doc="group normalisation (PyTorch GroupNorm)", compact=compact_as("groups")))
 register(LayerType(name="instancenorm", args={"affine": _AFFINE}, infer=infer_instancenorm,
                    doc="instance normalisation: per channel over the spatial axes"))

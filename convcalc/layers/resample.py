@@ -19,8 +19,6 @@ averages are fixed arithmetic, not learned weight products).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..dims import Dim, is_concrete, to_str
 from ..errors import ShapeError
 from .base import (
@@ -32,6 +30,7 @@ from .base import (
     Shape,
     channels,
     choice,
+    compact_as,
     fmt,
     ints,
     per_axis,
@@ -59,10 +58,6 @@ def infer_adaptive(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     return Result(output=tuple(out) + (shape[-1],), explain=explain, rf=rf)
 
 
-def _output(value: Any) -> dict[str, Any]:
-    return {"output": ints(pos_int)(list(value) if isinstance(value, tuple) else value)}
-
-
 for _name in ("adaptive_avgpool", "adaptive_maxpool"):
     register(
         LayerType(
@@ -70,7 +65,7 @@ for _name in ("adaptive_avgpool", "adaptive_maxpool"):
             args={"output": Arg(ints(pos_int), doc="output size: an int or one per spatial axis")},
             infer=infer_adaptive,
             doc=f"adaptive {'average' if 'avg' in _name else 'max'} pooling to a fixed output size (PyTorch)",
-            compact=_output,
+            compact=compact_as("output"),
         )
     )
 
@@ -101,7 +96,7 @@ register(
         },
         infer=infer_upsample,
         doc="upsampling by an integer factor per axis (Keras UpSamplingND, PyTorch nn.Upsample)",
-        compact=lambda v: {"scale": ints(pos_int)(list(v) if isinstance(v, tuple) else v)},
+        compact=compact_as("scale"),
     )
 )
 
@@ -136,16 +131,12 @@ def infer_pixel_unshuffle(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     )
 
 
-def _scale(value: Any) -> dict[str, Any]:
-    return {"scale": value}
-
-
 _SCALE = {"scale": Arg(pos_int, doc="the block size r")}
 register(LayerType(
-    name="pixel_shuffle", args=_SCALE, infer=infer_pixel_shuffle, compact=_scale, aliases=("depth_to_space",),
+    name="pixel_shuffle", args=_SCALE, infer=infer_pixel_shuffle, compact=compact_as("scale"), aliases=("depth_to_space",),
     doc="channels to space: C -> C/r^d, each spatial size x r (PyTorch PixelShuffle's element order)",
 ))
 register(LayerType(
-    name="pixel_unshuffle", args=_SCALE, infer=infer_pixel_unshuffle, compact=_scale, aliases=("space_to_depth",),
+    name="pixel_unshuffle", args=_SCALE, infer=infer_pixel_unshuffle, compact=compact_as("scale"), aliases=("space_to_depth",),
     doc="space to channels: each spatial size / r, C -> C*r^d (PyTorch PixelUnshuffle's element order)",
 ))

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..dims import Dim, is_concrete
 from ..errors import ShapeError, SpecError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, fmt, int_list, product, register
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, fmt, int_list, product, register
 
 
 def displayed(shape: Shape, layout: str) -> Shape:
@@ -86,21 +86,17 @@ def target_shape(v: Any) -> tuple[int, ...]:
     return sizes
 
 
-def _listed(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
-
-
 register(LayerType(
     name="permute",
     args={"order": Arg(int_list, doc="a permutation of the non-batch axes, 0-based, in the displayed layout")},
     infer=infer_permute,
     doc="reorder the axes (PyTorch permute without the batch axis; Keras Permute counts from 1)",
-    compact=lambda v: {"order": int_list(_listed(v))},
+    compact=compact_as("order"),
 ))
 register(LayerType(
     name="reshape",
     args={"shape": Arg(target_shape, doc="the new shape in the displayed layout; one size may be -1")},
     infer=infer_reshape,
     doc="reshape without the batch axis, in the displayed layout's element order",
-    compact=lambda v: {"shape": target_shape(_listed(v))},
+    compact=compact_as("shape"),
 ))

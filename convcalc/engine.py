@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError

@@ -6,6 +6,7 @@ No arithmetic here. Heavy imports (rich, numpy) happen inside the commands that 
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from typing import Any
@@ -56,6 +57,18 @@ class LayerFlagCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[META_KEY] = scan_layer_flags(args)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # A plan allocates a few objects per layer and frees almost none until it exits; the
+        # cyclic collector would rescan them all again and again (a 100,000-layer plan ran 2x
+        # slower with it). Reference counting still frees everything, e.g. each numpy array.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return super().invoke(ctx)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def _layer_options(f: Any) -> Any:

@@ -11,6 +11,8 @@ MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 
 
 
 def dim_json(x: Dim) -> int | str:
+    if type(x) is int:  # the common case first: a plan's numbers are mostly plain ints
+        return x
     return int(x) if is_concrete(x) else to_str(x)
 
 

@@ -57,10 +57,35 @@ def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
     return tuple(sizes)
 
 
+_COERCED: dict[Any, tuple[str, dict[str, Any]]] = {}  # (type, frozen arguments) -> coerced, for valid ones
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable, type-exact image of YAML data (so ``true`` and ``1`` differ)."""
+    if isinstance(value, dict):
+        return ("map",) + tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return ("seq",) + tuple(_frozen(v) for v in value)
+    return (type(value), value)
+
+
 def coerce_args(
     type_name: str, raw: Any, loc: Loc, arg_locs: dict[str, Loc], key_locs: dict[str, Loc] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """Resolve the type name and coerce its arguments: a mapping, a compact string, a number or None."""
+    """Resolve the type name and coerce its arguments: a mapping, a compact string, a number or None.
+
+    Coercion is a pure function of the type and the arguments, so a large spec's repeated layers
+    are coerced once (only valid arguments are remembered: errors are raised afresh, located)."""
+    key = (type_name, _frozen(raw))
+    if key not in _COERCED:
+        _COERCED[key] = _coerce_args(type_name, raw, loc, arg_locs, key_locs)
+    name, args = _COERCED[key]
+    return name, dict(args)
+
+
+def _coerce_args(
+    type_name: str, raw: Any, loc: Loc, arg_locs: dict[str, Loc], key_locs: dict[str, Loc] | None = None
+) -> tuple[str, dict[str, Any]]:
     try:
         layer_type = lookup(type_name)
     except SpecError as exc:

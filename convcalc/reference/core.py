@@ -87,12 +87,18 @@ def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def draw(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np.ndarray:
-    """A float32 weight drawn from N(0, scale^2), made in float32 directly."""
-    w = rng.standard_normal(shape, dtype=np.float32)
-    w *= np.float32(scale)
+    """A float32 weight with standard deviation ``scale``: uniform on ``[-a, a)``, ``a = scale*sqrt(3)``
+    (He-uniform for ``he_scale``), drawn in float32 directly.
+
+    Uniform rather than normal: numpy draws float32 uniforms about 4x faster than float32
+    normals, and drawing ResNet-50's 25.6M weights was the larger part of its check."""
+    w = rng.random(shape, dtype=np.float32)
+    w -= np.float32(0.5)
+    w *= np.float32(2 * np.sqrt(3.0) * scale)
     return w
 
 
 def he_scale(fan_in: int) -> float:
-    """He-normal: keeps activations O(1) through deep ReLU stacks (no inf/nan in long runs)."""
+    """He's standard deviation sqrt(2/fan_in): keeps activations O(1) through deep ReLU stacks
+    (no inf/nan in long runs)."""
     return float(np.sqrt(2.0 / max(fan_in, 1)))

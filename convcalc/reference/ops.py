@@ -104,7 +104,8 @@ def batchnorm(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) 
         weights["gamma"] = np.float32(1) + draw(rng, (c,), 0.1)
         weights["beta"] = draw(rng, (c,), 0.1)
         scale, shift = scale * weights["gamma"], shift * weights["gamma"] + weights["beta"]
-    out = x * scale + shift
+    out = x * scale.astype(np.float32, copy=False)
+    out += shift  # in place: one new array, not two
     return Observed(out.astype(np.float32, copy=False), weights, {"moving_mean", "moving_variance"})
 
 

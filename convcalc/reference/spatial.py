@@ -1,9 +1,10 @@
 """Sliding-window ops on real arrays: conv (any spatial rank, groups, dilation) and pooling.
 
 Convolution is im2col: a strided view of every (dilated) window of the padded input, copied
-once into a ``(groups, positions, C_in/groups * prod(kernel))`` matrix and multiplied by the
+once into a ``(groups, positions, prod(kernel) * C_in/groups)`` matrix and multiplied by the
 weight in one batched float32 matmul. The weight is drawn in canonical HWIO,
-``(kernel..., C_in/groups, filters)``; only a reordered copy of it enters the product.
+``(kernel..., C_in/groups, filters)``, which is already the matrix the product needs when
+there is one group; an unpadded 1x1 conv multiplies the input itself.
 """
 
 from __future__ import annotations
@@ -40,33 +41,50 @@ def conv_scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...
     return padded + cols + regroup
 
 
+def im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int], pads: Pads,
+           groups: int = 1) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The ``(groups, positions, prod(kernel) * C/groups)`` matrix of every window of ``x``, columns
+    in the order ``(k..., C/groups)`` (the order of an HWIO weight), and the output's spatial sizes.
+
+    One copy of the input per tap at most: the window view is reordered so that each row is
+    gathered from ``prod(kernel[:-1])`` contiguous runs of ``kernel[-1] * C`` values. An unpadded
+    1x1 kernel needs no window view at all: its matrix is the (strided) input itself, a view
+    with no copy at stride 1.
+    """
+    rank, c = x.ndim - 2, x.shape[-1]
+    if all(k == 1 for k in kernel) and not any(b or a for b, a in pads):
+        view = x[(0,) + tuple(slice(None, None, s) for s in stride)]  # (out..., C)
+        out_spatial = view.shape[:-1]
+    else:
+        view = windows(pad(x, pads), kernel, stride, dilation)[0]  # (out..., C, k...)
+        out_spatial = view.shape[:rank]
+        view = np.moveaxis(view, rank, -1)  # (out..., k..., C): each window row in memory order
+    view = np.moveaxis(view.reshape(view.shape[:-1] + (groups, c // groups)), -2, 0)  # (groups, out..., k..., C/g)
+    return view.reshape(groups, prod(out_spatial), -1), tuple(out_spatial)  # the one copy, if any
+
+
 def conv_nd(
     x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilation: Sequence[int], pads: Pads, groups: int = 1
 ) -> tuple[np.ndarray, int]:
     """Cross-correlate ``(1, spatial..., C)`` with an HWIO weight; returns (output, MACs).
 
     Any spatial rank. ``weight`` is ``(k..., C/groups, filters)``; filter ``f`` reads the channels
-    of group ``f // (filters/groups)``.
+    of group ``f // (filters/groups)``. One float32 matmul, batched over the groups.
     """
     rank = x.ndim - 2
     kernel, cg, filters = tuple(weight.shape[:rank]), weight.shape[rank], weight.shape[rank + 1]
     if x.shape[-1] != cg * groups or filters % groups:
         raise ValueError(f"a {weight.shape} weight with groups={groups} does not fit {x.shape[-1]} channels")
     fg, taps = filters // groups, prod(kernel)
-    view = windows(pad(x, pads), kernel, stride, dilation)  # (1, out..., C, k...)
-    out_spatial = view.shape[1 : 1 + rank]
-    positions = prod(out_spatial)
-    # split C into (groups, C/groups), bring groups first and copy into the im2col matrix: rows
-    # are output positions, columns (C/groups, k...) in the view's own order
-    view = view.reshape(view.shape[: 1 + rank] + (groups, cg) + kernel)
-    cols = np.moveaxis(view, 1 + rank, 0).reshape(groups, positions, cg * taps)
-    # HWIO (k..., cg, groups*fg) -> (groups, cg, k..., fg) -> (groups, cg*taps, fg)
-    w = weight.reshape(kernel + (cg, groups, fg))
-    w = w.transpose((rank + 1, rank) + tuple(range(rank)) + (rank + 2,)).reshape(groups, cg * taps, fg)
-    y, macs = matmul(cols, w)  # (groups, positions, fg)
+    cols, out_spatial = im2col(x, kernel, stride, dilation, pads, groups)
+    if groups == 1:  # HWIO is already the (taps*C, filters) matrix
+        y, macs = matmul(cols[0], weight.reshape(taps * cg, filters))
+    else:  # (k..., cg, groups*fg) -> (groups, k..., cg, fg) -> (groups, taps*cg, fg)
+        w = np.moveaxis(weight.reshape(kernel + (cg, groups, fg)), rank + 1, 0).reshape(groups, taps * cg, fg)
+        y, macs = matmul(cols, w)  # (groups, positions, fg)
+        y = y.transpose(1, 0, 2)
     del cols
-    y = y[0] if groups == 1 else y.transpose(1, 0, 2)
-    return y.reshape((1,) + tuple(out_spatial) + (filters,)), macs
+    return y.reshape((1,) + out_spatial + (filters,)), macs
 
 
 @register("conv", scratch=conv_scratch)
@@ -81,10 +99,11 @@ def conv(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) -> Ob
     weights = {"kernel": draw(rng, tuple(kernel) + (cg, filters), he_scale(cg * prod(kernel)))}
     pads = resolve_pads(args.get("padding", "valid"), x.shape[1:-1], kernel, stride, dilation)
     out, macs = conv_nd(x, weights["kernel"], stride, dilation, pads, groups)
+    out = np.ascontiguousarray(out)
     if args.get("bias", True):
         weights["bias"] = draw(rng, (filters,), 0.1)
-        out = out + weights["bias"]
-    return Observed(np.ascontiguousarray(out), weights, set(), macs)
+        out += weights["bias"]  # the product is a fresh array: add in place
+    return Observed(out, weights, set(), macs)
 
 
 def pool_nd(

@@ -33,3 +33,12 @@ def test_plan_table_imports_rich_but_not_numpy():
 
 def test_check_imports_numpy():
     assert "numpy" in loaded("check", "examples/seed-two-convs.yaml", "--format", "json")
+
+
+def test_flags_only_never_import_yaml():
+    """PyYAML is for spec files: a network given by flags alone is checked without it."""
+    code = PROBE.replace('"sympy")', '"sympy", "yaml")').format(
+        args=", ".join(repr(a) for a in ("check", "--input", "8x8x1", "--conv", "3x3x2", "--format", "json")))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "yaml" not in proc.stderr.splitlines()[-1].split()[1:]
+    assert "numpy" in proc.stderr.splitlines()[-1].split()[1:]  # the probe sees imports

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import Loc, SpecError, did_you_mean
 from ..layers import ALIASES, REGISTRY
 from .expr import KEYWORDS
-from .yamlsrc import Source
+from .source import Source
 
 BLOCK_KEYS = ("args", "layers")
 ENTRY_KEYS = ("id", "from", "repeat", "when")  # what a layer entry may have besides its type

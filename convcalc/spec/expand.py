@@ -26,7 +26,7 @@ from ..layers import ALIASES, REGISTRY
 from .blocks import ENTRY_KEYS, Block, bind_args
 from .expr import substitute
 from .model import Group, LayerSpec
-from .yamlsrc import Source
+from .source import Source
 
 MAX_LAYERS = 100_000
 MAX_NESTING = 16

@@ -17,7 +17,7 @@ from .blocks import parse_blocks
 from .compact import parse_compact
 from .expand import expand
 from .model import LayerSpec, ModelSpec, Size
-from .yamlsrc import Source, load_yaml
+from .source import Source
 
 TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set")
 LAYOUTS = ("hwc", "chw")
@@ -202,6 +202,8 @@ def load_file(path: str) -> ModelSpec:
         raise SpecError(f"not a UTF-8 text file (byte {exc.start})", loc=Loc(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", loc=Loc(path)) from None
+    from .yamlsrc import load_yaml  # PyYAML only when there is a file
+
     return parse_source(load_yaml(text, path))
 
 

@@ -16,8 +16,7 @@ import yaml
 from yaml.composer import Composer
 
 from ..errors import Loc, SpecError
-
-Path = tuple[Any, ...]
+from .source import Path, Source
 
 MAX_NODES = 200_000
 MAX_DEPTH = 100
@@ -25,28 +24,6 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:" + t
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 }
-
-
-class Source:
-    """Parsed YAML data plus a map from value paths to their positions."""
-
-    def __init__(self, data: Any, locs: dict[Path, Loc], key_locs: dict[Path, Loc], file: str | None) -> None:
-        self.data = data
-        self.locs = locs
-        self.key_locs = key_locs
-        self.file = file
-
-    def key_loc(self, path: Path) -> Loc:
-        """The position of the mapping key that ends ``path`` (for unknown-key errors)."""
-        return self.key_locs.get(path) or self.loc(path)
-
-    def loc(self, path: Path) -> Loc:
-        """The position of the value at ``path``, or of its nearest enclosing value."""
-        while path:
-            if path in self.locs:
-                return self.locs[path]
-            path = path[:-1]
-        return self.locs.get((), Loc(self.file))
 
 
 class _CLoader(Composer, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -162,9 +162,11 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         plan = infer(spec, kernel_layout=opts["kernel_layout"])
         report = None
         if check:
+            from .progress import LayerProgress, wanted
             from .reference import check as run_check
 
-            report = run_check(plan, seed=opts.get("seed", 0))
+            with LayerProgress(wanted(quiet=opts.get("quiet", False))) as progress:  # --quiet: see issue 6
+                report = run_check(plan, seed=opts.get("seed", 0), progress=progress)
     except ConvCalcError as exc:
         _emit_error(exc, fmt)
         ctx.exit(EXIT_USAGE)

@@ -10,7 +10,7 @@ M*K*N of every matmul the op performed). Nothing here calls the shape engine's f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -164,8 +164,10 @@ def _compare(index: int, lp: Any, obs: LayerObservation, report: CheckReport) ->
             report.mismatches.append(Mismatch(index, lp.node.id, quantity, planned, observed))
 
 
-def check(plan: Any, *, seed: int = 0) -> CheckReport:
-    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan."""
+def check(plan: Any, *, seed: int = 0, progress: Callable[[int, int, str], None] | None = None) -> CheckReport:
+    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan.
+
+    ``progress(index, total, layer_id)`` is called before each layer (see convcalc.progress)."""
     _require_concrete(plan)
     report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
     rng = np.random.default_rng(seed)
@@ -182,6 +184,8 @@ def check(plan: Any, *, seed: int = 0) -> CheckReport:
                 f"the reference executor has no implementation of layer type '{node.type}'",
                 layer=f"{node.path} ({node.type})",
             )
+        if progress is not None:
+            progress(i, len(plan.layers), node.id)
         ins = [arrays[name] for name in node.inputs]
         try:
             seen = forward(ins[0] if len(ins) == 1 else ins, node.args, ctx, rng)

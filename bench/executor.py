@@ -1,0 +1,220 @@
+"""In-process measurements of the numpy executor: its ResNet-50 forward pass next to torch's,
+conv layers against numpy's own sgemm rate, depthwise convs against torch, weight drawing, and
+the memory estimate against what numpy really allocated.
+
+Torch runs in the same process, interleaved run by run with the executor, so both see the same
+machine state; a pause between the two lets the other library's idle BLAS/OpenMP threads stop
+spinning before the next measurement starts.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from typing import Any
+
+from measure import med, spread, table, timed, verdict
+
+PAUSE = 0.2  # seconds between a torch run and a numpy run (OpenBLAS threads spin ~0.1 s when idle)
+MOBILENET_DW = [  # MobileNet v1's depthwise 3x3 layers: (size, channels, stride); 14x14x512 runs 5 times
+    (112, 32, 1), (112, 64, 2), (56, 128, 1), (56, 128, 2), (28, 256, 1), (28, 256, 2),
+    (14, 512, 1), (14, 512, 2), (7, 1024, 1),
+]
+SGEMM = (9728, 821, 512)  # 4,089,184,256 MACs: ResNet-50's, as the floor process does
+
+
+def torch_or_none(threads: int) -> Any:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def _timed_draws() -> tuple[Any, list[float]]:
+    """Wrap the executor's weight drawing so a check can tell its forward work from its draws."""
+    import importlib
+
+    spent: list[float] = []
+    from convcalc.reference import core
+
+    original = core.draw
+
+    def draw(*args: Any) -> Any:
+        t0 = time.perf_counter()
+        out = original(*args)
+        spent.append(time.perf_counter() - t0)
+        return out
+
+    for name in ("spatial", "depthwise", "ops", "norm", "transpose"):
+        module = importlib.import_module(f"convcalc.reference.{name}")
+        if getattr(module, "draw", None) is original:
+            module.draw = draw
+    return original, spent
+
+
+def forward(plan: Any, doc: dict, runs: int, threads: int) -> tuple[str, list[tuple]]:
+    """ResNet-50: the executor's check, its forward work (check minus weight drawing) and torch's forward."""
+    from convcalc.reference import check
+
+    from torchnet import build
+
+    _, spent = _timed_draws()
+    torch = torch_or_none(threads)
+    model = build(doc) if torch else None
+    x = torch.randn(1, *doc["input"]) if torch else None
+    checks, draws, torch_times = [], [], []
+    check(plan)  # warm-up
+    for _ in range(runs):
+        spent.clear()
+        t0 = time.perf_counter()
+        report = check(plan)
+        checks.append(time.perf_counter() - t0)
+        draws.append(sum(spent))
+        assert report.passed
+        if torch:
+            time.sleep(PAUSE)
+            with torch.inference_mode():
+                torch_times += timed(lambda: model(x), 1, warmup=1 if torch_times else 2)
+            time.sleep(PAUSE)
+    fwd = [c - d for c, d in zip(checks, draws)]
+    rows = [["executor: whole check (draws + forward + comparisons)", *spread(checks, 1e3, 1)],
+            ["executor: weight drawing within it", *spread(draws, 1e3, 1)],
+            ["executor: forward (check minus drawing)", *spread(fwd, 1e3, 1)]]
+    targets = []
+    if torch:
+        rows.append([f"torch {torch.__version__}: model(x), inference_mode", *spread(torch_times, 1e3, 1)])
+        ratio = med(fwd) / med(torch_times)
+        targets.append(("executor forward <= 1.3x torch forward (ResNet-50, same threads)",
+                        f"{ratio:.2f}x ({med(fwd) * 1e3:.0f} vs {med(torch_times) * 1e3:.0f} ms)", verdict(ratio <= 1.3)))
+    share = med(draws) / med(checks)
+    targets.append(("weight drawing does not dominate the check", f"{share:.0%} of the check", verdict(share < 0.5)))
+    body = (f"{runs} runs after a warm-up, {threads} thread(s); ResNet-50 at 224x224, batch 1. The forward row is "
+            "each check's time minus the time spent inside the weight-drawing function in that check.\n\n"
+            + table(["what", "median ms", "min ms", "max ms"], rows))
+    return body, targets
+
+
+def _sgemm_rate(runs: int) -> float:
+    import numpy as np
+
+    m, k, n = SGEMM
+    a, b = np.full((m, k), 0.5, np.float32), np.full((k, n), 0.25, np.float32)
+    return 2 * m * k * n / med(timed(lambda: a @ b, runs)) / 1e9
+
+
+def _conv_cases(plan: Any) -> dict[tuple, dict]:
+    """The distinct conv layers of a plan: (input, kernel, filters, stride, padding) -> one of them."""
+    cases: dict[tuple, dict] = {}
+    for lp in plan.layers:
+        if lp.node.type != "conv":
+            continue
+        kernel = tuple(lp.result.kernel[:-2])
+        key = (tuple(lp.input_shapes[0]), kernel, lp.output[-1], str(lp.node.args.get("stride", 1)),
+               str(lp.node.args.get("padding", "valid")))
+        cases.setdefault(key, {"args": lp.node.args, "input": lp.input_shapes[0], "kernel": kernel,
+                               "name": lp.node.id, "count": 0})
+        cases[key]["count"] += 1
+    return cases
+
+
+def conv(plan: Any, runs: int, threads: int) -> tuple[str, list[tuple]]:
+    """Every distinct ResNet-50 conv (pad + im2col + matmul) in GFLOP/s against the sgemm rate."""
+    import numpy as np
+
+    from convcalc.reference.core import draw
+    from convcalc.reference.sliding import per_axis, resolve_pads
+    from convcalc.reference.spatial import conv_nd
+
+    rate = _sgemm_rate(runs)
+    rng = np.random.default_rng(0)
+    rows, worst = [], 1e9
+    for case in sorted(_conv_cases(plan).values(), key=lambda c: -int(np.prod(c["kernel"]))):
+        shape, kernel, args = case["input"], case["kernel"], case["args"]
+        x = rng.standard_normal((1, *shape), dtype=np.float32)
+        w = draw(rng, kernel + (shape[-1], int(args["filters"])), 0.1)
+        stride = per_axis(args.get("stride", 1), len(kernel), "stride")
+        pads = resolve_pads(args.get("padding", "valid"), shape[:-1], kernel, stride, (1,) * len(kernel))
+        macs = conv_nd(x, w, stride, (1,) * len(kernel), pads)[1]
+        t = med(timed(lambda: conv_nd(x, w, stride, (1,) * len(kernel), pads), runs))
+        gflops = 2 * macs / t / 1e9
+        big = min(kernel) >= 3
+        worst = min(worst, gflops / rate) if big else worst
+        rows.append([f"{case['name']} x{case['count']}", "x".join(map(str, kernel)), "x".join(map(str, shape)),
+                     args["filters"], f"{t * 1e3:.2f}", f"{gflops:.0f}", f"{gflops / rate:.0%}",
+                     verdict(gflops / rate >= 0.5) if big else "(1x1)"])
+    body = (f"numpy sgemm ({SGEMM[0]}x{SGEMM[1]} @ {SGEMM[1]}x{SGEMM[2]}, float32, {threads} thread(s)): "
+            f"**{rate:.0f} GFLOP/s**. Each distinct conv layer of ResNet-50 (first use named, x uses), median "
+            f"of {runs} runs of pad + im2col + matmul; GFLOP/s = 2 x MACs / time.\n\n"
+            + table(["layer", "kernel", "input (HWC)", "filters", "ms", "GFLOP/s", "of sgemm", ">= 50%"], rows, 4))
+    return body, [("conv layers 3x3 and larger >= 50% of numpy's sgemm GFLOP/s", f"slowest {worst:.0%}",
+                   verdict(worst >= 0.5))]
+
+
+def depthwise(runs: int, threads: int) -> tuple[str, list[tuple]]:
+    import numpy as np
+
+    from convcalc.reference.depthwise import depthwise_nd
+
+    torch = torch_or_none(threads)
+    rng = np.random.default_rng(0)
+    rows, ratios = [], []
+    for h, c, s in MOBILENET_DW:
+        x = rng.standard_normal((1, h, h, c), dtype=np.float32)
+        w = rng.standard_normal((3, 3, c, 1), dtype=np.float32)
+        ours, theirs = [], []
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))) if torch else None
+        wt = torch.from_numpy(np.ascontiguousarray(w.transpose(2, 3, 0, 1))) if torch else None
+        for _ in range(runs):
+            ours += timed(lambda: depthwise_nd(x, w, (s, s), (1, 1), ((1, 1), (1, 1))), 1)
+            if torch:
+                time.sleep(PAUSE / 10)
+                with torch.inference_mode():
+                    theirs += timed(lambda: torch.nn.functional.conv2d(xt, wt, stride=s, padding=1, groups=c), 1)
+        row = [f"{h}x{h}x{c}", s, f"{med(ours) * 1e3:.2f}"]
+        if torch:
+            ratios.append(med(ours) / med(theirs))
+            row += [f"{med(theirs) * 1e3:.2f}", f"{ratios[-1]:.1f}", verdict(ratios[-1] <= 3)]
+        rows.append(row)
+    header = ["depthwise 3x3 layer (HWC)", "stride", "executor ms"] + (["torch ms", "ratio", "<= 3x"] if torch else [])
+    body = (f"MobileNet v1's depthwise layers, padding 1, median of {runs} interleaved runs, {threads} thread(s) "
+            "for torch (numpy's einsum uses one).\n\n" + table(header, rows))
+    targets = [("depthwise within 3x of torch, no loop over channels", f"worst {max(ratios):.1f}x",
+                verdict(max(ratios) <= 3))] if torch else []
+    return body, targets
+
+
+def weights(runs: int) -> tuple[str, list[tuple]]:
+    import numpy as np
+
+    from convcalc.reference.core import draw
+
+    n = 25_557_032
+    rng = np.random.default_rng(0)
+    cases = [("rng.standard_normal(n, dtype=float32)", lambda: rng.standard_normal(n, dtype=np.float32)),
+             ("rng.random(n, dtype=float32) (then shifted and scaled in place: the executor's draw)",
+              lambda: draw(rng, (n,), 0.1))]
+    rows = [[name, *spread(timed(fn, runs), 1e3, 0)] for name, fn in cases]
+    body = (f"Drawing ResNet-50's {n:,} parameters as one float32 array from numpy's default generator "
+            f"(PCG64), median of {runs}.\n\n" + table(["draw", "median ms", "min ms", "max ms"], rows))
+    return body, []
+
+
+def memory(plans: dict[str, Any]) -> tuple[str, list[tuple]]:
+    """estimate_bytes (what --max-check-memory compares) against tracemalloc's peak of the check."""
+    from convcalc.reference import check, estimate_bytes
+
+    rows, ok = [], True
+    for name, plan in plans.items():
+        tracemalloc.start()
+        check(plan)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        est = estimate_bytes(plan)
+        ok = ok and peak <= est <= 2 * peak
+        rows.append([name, f"{est / 2**20:.1f}", f"{peak / 2**20:.1f}", f"{est / peak:.2f}"])
+    body = ("`estimate_bytes(plan)` against the peak of memory numpy (and Python) allocated during `check`, "
+            "as tracemalloc counts it (the interpreter and numpy's own code are not included).\n\n"
+            + table(["network", "estimate MiB", "measured peak MiB", "estimate / measured"], rows))
+    return body, [("check's memory estimate covers its real peak, within 2x", "see Memory estimate", verdict(ok))]

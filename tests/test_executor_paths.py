@@ -56,16 +56,26 @@ def test_im2col_rows_are_windows_in_hwio_order():
     np.testing.assert_array_equal(row, x[0, 1:3, 2:5, :].reshape(-1))
 
 
-@pytest.mark.parametrize("m, stride, dilation", [(1, (1, 1), (1, 1)), (3, (2, 1), (1, 2))], ids=["m1", "m3-strided-dilated"])
-def test_depthwise_einsum_equals_the_grouped_conv(m, stride, dilation):
+DEPTHWISE = [
+    # spatial, kernel, m, stride, dilation, pads: the last axis at stride 1 takes the contiguous-run path
+    pytest.param((9, 8), (3, 2), 1, (1, 1), (1, 1), ((1, 1), (0, 1)), id="2d-m1-run"),
+    pytest.param((9, 8), (3, 2), 3, (2, 1), (1, 2), ((1, 1), (0, 1)), id="2d-m3-run-dilated"),
+    pytest.param((9, 8), (3, 2), 2, (1, 2), (2, 1), ((0, 2), (1, 1)), id="2d-m2-last-axis-strided"),
+    pytest.param((10,), (4,), 2, (1,), (2,), ((3, 0),), id="1d-run"),
+    pytest.param((5, 6, 7), (2, 3, 2), 1, (2, 1, 1), (1, 1, 2), ((0, 1), (1, 1), (1, 0)), id="3d-run"),
+    pytest.param((5, 6, 7), (2, 3, 2), 2, (1, 1, 3), (1, 2, 1), ((0, 0), (1, 1), (1, 1)), id="3d-last-axis-strided"),
+]
+
+
+@pytest.mark.parametrize("spatial, kernel, m, stride, dilation, pads", DEPTHWISE)
+def test_depthwise_einsum_equals_the_grouped_conv(spatial, kernel, m, stride, dilation, pads):
     """Depthwise is the grouped conv with one group per channel: the einsum must agree with it."""
     rng = np.random.default_rng(11)
     c = 5
-    x = rng.standard_normal((1, 9, 8, c), dtype=np.float32)
-    w = rng.standard_normal((3, 2, c, m), dtype=np.float32)
-    pads = ((1, 1), (0, 1))
+    x = rng.standard_normal((1,) + spatial + (c,), dtype=np.float32)
+    w = rng.standard_normal(kernel + (c, m), dtype=np.float32)
     out, macs = depthwise_nd(x, w, stride, dilation, pads)
-    grouped, grouped_macs = conv_nd(x, w.reshape(3, 2, 1, c * m), stride, dilation, pads, groups=c)
+    grouped, grouped_macs = conv_nd(x, w.reshape(kernel + (1, c * m)), stride, dilation, pads, groups=c)
     np.testing.assert_allclose(out, grouped, rtol=1e-5, atol=1e-5)
     assert macs == grouped_macs
 

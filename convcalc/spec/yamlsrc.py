@@ -34,6 +34,21 @@ class _CLoader(Composer, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type
     def __init__(self, stream: str) -> None:
         super(Composer, self).__init__(stream)
         Composer.__init__(self)
+        self.text, self.lines = stream, None
+
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        node = super().compose_scalar_node(anchor)
+        if node.value == "" and not node.style and self.text is not None:
+            # an empty value: libyaml marks the next token (`}` in `{batchnorm: }`), PyYAML the end of
+            # the `:` before it; take PyYAML's, so a location never depends on which one is installed
+            self.lines = self.lines or self.text.split("\n")
+            m = node.start_mark
+            line = self.lines[m.line] if m.line < len(self.lines) else ""
+            column = m.column
+            while column > 0 and line[column - 1 : column] in (" ", "\t"):
+                column -= 1
+            node.start_mark = yaml.Mark(m.name, m.index - (m.column - column), m.line, column, None, None)
+        return node
 
 
 def _mark_loc(mark: Any, file: str | None) -> Loc:

@@ -161,7 +161,7 @@ def _executor_sections(runs: int, threads: int) -> dict:
     }
 
 
-SECTIONS = {"startup": "Start-up", "scale": "Planning scale", "check": "ResNet-50 check", "forward": "ResNet-50 forward pass",
+SECTIONS = {"startup": "Start-up targets", "scale": "Planning scale", "check": "ResNet-50 check", "forward": "ResNet-50 forward pass",
             "conv": "Conv layers against sgemm", "depthwise": "Depthwise convs", "weights": "Weight drawing",
             "memory": "Memory estimate"}
 

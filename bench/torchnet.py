@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
+
+from measure import timed
 
 
 def net_doc(plan: Any) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def forward(doc: dict[str, Any], runs: int) -> dict[str, Any]:
     model = build(doc)
     x = torch.randn(1, *doc["input"])
     with torch.inference_mode():  # two warm-up passes first: oneDNN picks its kernels
-        times = _times(lambda: model(x), runs)
+        times = timed(lambda: model(x), runs, warmup=2)
     return {"times": times, "threads": torch.get_num_threads(), "version": torch.__version__}
 
 
@@ -115,19 +116,8 @@ def depthwise(layers: list[list[int]], runs: int) -> list[list[float]]:
     with torch.inference_mode():
         for h, c, s in layers:
             x, w = torch.randn(1, c, h, h), torch.randn(c, 1, 3, 3)
-            out.append(_times(lambda: torch.nn.functional.conv2d(x, w, stride=s, padding=1, groups=c), runs))
+            out.append(timed(lambda: torch.nn.functional.conv2d(x, w, stride=s, padding=1, groups=c), runs, warmup=2))
     return out
-
-
-def _times(fn: Any, runs: int) -> list[float]:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def main() -> None:

@@ -19,13 +19,17 @@ from convcalc.errors import SpecError
 from convcalc.render.json_out import dumps
 from convcalc.spec.yamlsrc import _CLoader, load_yaml
 
+def both(text: str):
+    """The document read by libyaml (when installed) and by PyYAML's pure-Python loader."""
+    return load_yaml(text, "t.yaml", _CLoader), load_yaml(text, "t.yaml", yaml.SafeLoader)
+
+
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_libyaml_and_python_loaders_give_the_same_data_and_positions(path):
-    text = path.read_text(encoding="utf-8")
-    fast, slow = load_yaml(text, path.name, _CLoader), load_yaml(text, path.name, yaml.SafeLoader)
+    fast, slow = both(path.read_text(encoding="utf-8"))
     assert fast.data == slow.data
     assert fast.locs == slow.locs and fast.key_locs == slow.key_locs
 
@@ -37,7 +41,7 @@ def test_libyaml_and_python_loaders_give_the_same_data_and_positions(path):
     "input: 8x8x1\nlayers:\n  - conv:\n  - relu\n",
 ], ids=["flow-map", "flow-map-in-seq", "flow-and-block", "block"])
 def test_empty_values_are_located_where_pythons_loader_puts_them(text):
-    fast, slow = load_yaml(text, "t.yaml", _CLoader), load_yaml(text, "t.yaml", yaml.SafeLoader)
+    fast, slow = both(text)
     assert fast.locs == slow.locs
 
 
@@ -86,3 +90,16 @@ def test_json_one_layer_per_line_is_the_same_document():
         "    " + json.dumps(layer) + ("," if i == 0 else "") for i, layer in enumerate(doc["layers"])]
     # braces, one line per top-level key, the layers on lines of their own and the closing bracket
     assert len(lines) == 2 + len(doc) + len(doc["layers"]) + 1
+
+
+def test_without_libyaml_the_python_loader_reads_specs():
+    """PyYAML built without libyaml (no CSafeLoader) still loads and plans every example."""
+    import subprocess
+    import sys
+
+    code = ("import yaml\ndel yaml.CSafeLoader\nimport convcalc\nfrom convcalc.spec import yamlsrc\n"
+            "assert yamlsrc._CLoader is yaml.SafeLoader\n"
+            f"for path in {[str(p) for p in EXAMPLES]!r}:\n    convcalc.plan(path)\nprint('ok')\n")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert proc.stdout.strip() == "ok", proc.stderr

@@ -26,19 +26,19 @@ _SAFE_TAGS = {
 }
 
 
-class _CLoader(Composer, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _LibyamlLoader(Composer, getattr(yaml, "CSafeLoader", object)):  # type: ignore[misc]
     """libyaml scans and parses (7x faster than PyYAML's Python scanner on a 10,000-layer
     spec); PyYAML's Python composer builds the nodes from its events, so composing stays
-    overridable. Without libyaml this is PyYAML's pure-Python safe loader."""
+    overridable."""
 
     def __init__(self, stream: str) -> None:
-        super(Composer, self).__init__(stream)
+        yaml.CSafeLoader.__init__(self, stream)
         Composer.__init__(self)
         self.text, self.lines = stream, None
 
     def compose_scalar_node(self, anchor: Any) -> Any:
         node = super().compose_scalar_node(anchor)
-        if node.value == "" and not node.style and self.text is not None:
+        if node.value == "" and not node.style:
             # an empty value: libyaml marks the next token (`}` in `{batchnorm: }`), PyYAML the end of
             # the `:` before it; take PyYAML's, so a location never depends on which one is installed
             self.lines = self.lines or self.text.split("\n")
@@ -49,6 +49,10 @@ class _CLoader(Composer, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type
                 column -= 1
             node.start_mark = yaml.Mark(m.name, m.index - (m.column - column), m.line, column, None, None)
         return node
+
+
+# PyYAML built without libyaml has only its pure-Python loader
+_CLoader: Any = _LibyamlLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
 
 
 def _mark_loc(mark: Any, file: str | None) -> Loc:

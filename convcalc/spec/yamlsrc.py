@@ -115,12 +115,13 @@ class _Builder:
 def load_yaml(text: str, file: str | None = None, loader_class: Any = None) -> Source:
     """Parse one YAML document into plain data with locations; SpecError on any problem.
 
-    A document is read with libyaml; one that fails is read again by PyYAML's pure-Python
-    loader, so every error has PyYAML's wording and position whichever loader is installed."""
+    A document is read with libyaml; one that fails in any way is read again by PyYAML's
+    pure-Python loader, so every error is PyYAML's, in wording and position, whichever loader is
+    installed."""
     if loader_class is None:
         try:
             return load_yaml(text, file, _CLoader)
-        except SpecError:
+        except Exception:  # noqa: BLE001 - any failure (a SpecError, libyaml refusing a surrogate): PyYAML decides
             loader_class = yaml.SafeLoader
     loader = loader_class(text)
     try:

@@ -54,7 +54,8 @@ def build(spec: ModelSpec) -> list[Node]:
         arity = lookup(layer.type).inputs
         if (arity and len(inputs) != arity) or (not arity and len(inputs) < 2):
             want = f"exactly {arity}" if arity else "at least 2"
-            raise SpecError(f"{layer.type} takes {want} input(s), got {len(inputs)}", loc=layer.loc, layer=layer.path, field="from")
+            raise SpecError(f"{layer.type} takes {want} input(s), got {len(inputs)}: {', '.join(inputs)}",
+                            loc=layer.loc, layer=layer.path, field="from")
         nodes.append(Node(i, ident, layer.type, layer.args, list(inputs), layer.path, layer.loc, layer.arg_locs))
     return _toposort(nodes)
 

@@ -52,7 +52,7 @@ def ints(item: Coercer) -> Coercer:
     def coerce(v: Any) -> int | tuple[int, ...]:
         if isinstance(v, (list, tuple)):
             if not v:
-                raise SpecError("expected an integer or a non-empty list of integers")
+                raise SpecError(f"expected an integer or a non-empty list of integers, got {v!r}")
             return tuple(item(x) for x in v)
         return item(v)
 
@@ -91,7 +91,7 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
         return choice(*PADDING_WORDS)(v)
     if isinstance(v, (list, tuple)):
         if not v:
-            raise SpecError("padding list is empty")
+            raise SpecError(f"padding list is empty: got {v!r}")
         if all(isinstance(x, (list, tuple)) for x in v):
             pairs = []
             for x in v:
@@ -240,7 +240,7 @@ def per_axis(value: int | tuple[int, ...], rank: int, name: str) -> tuple[int, .
     if isinstance(value, tuple):
         if len(value) != rank:
             raise ShapeError(
-                f"{name} has {len(value)} values but the input has {rank} spatial "
+                f"{name} {list(value)} has {len(value)} values but the input has {rank} spatial "
                 f"{'axis' if rank == 1 else 'axes'}",
                 field=name,
             )

@@ -52,7 +52,10 @@ def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
             )
         for name in ("kernel", "filters"):
             if name in args:
-                raise SpecError(f"{name} is given twice (in the compact size and as {name}=)", field=name)
+                raise SpecError(
+                    f"{name} is given twice: in the compact size {'x'.join(map(str, size))} and as {name}={args[name]!r}",
+                    field=name,
+                )
         return size[:-1], size[-1]
     for name in ("kernel", "filters"):
         if name not in args:

@@ -38,13 +38,13 @@ def axis_pads(padding: Any, rank: int, i: int, eff: int) -> tuple[int, int] | st
         return (eff - 1, eff - 1)
     if padding == "causal":
         if rank != 1:
-            raise ShapeError("causal padding is for 1D inputs only", field="padding")
+            raise ShapeError(f"causal padding is for 1D inputs only; this input has {rank} spatial axes", field="padding")
         return (eff - 1, 0)
     if isinstance(padding, int):
         return (padding, padding)
     if len(padding) != rank:
         raise ShapeError(
-            f"padding has {len(padding)} entries but the input has {rank} spatial "
+            f"padding {[list(p) if isinstance(p, tuple) else p for p in padding]} has {len(padding)} entries but the input has {rank} spatial "
             f"{'axis' if rank == 1 else 'axes'}",
             field="padding",
         )
@@ -95,7 +95,7 @@ def slide(
     if pa + s > eff:  # otherwise (out-1)*s < n+pb always: no window can start in the padding
         if not is_concrete(n):
             raise ShapeError(
-                "ceil_mode with right padding over a symbolic size is not supported",
+                f"ceil_mode with right padding {pa} over the symbolic size {fmt(n)} is not supported",
                 field="ceil_mode",
                 hint="give the symbol a value with --set",
             )

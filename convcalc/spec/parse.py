@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import Loc, SpecError, did_you_mean
+from ..errors import Loc, SpecError, did_you_mean, show
+from ..limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
 from ..layers.base import REQUIRED
 from .compact import parse_compact
@@ -38,18 +39,22 @@ def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         items = [value]
     if not isinstance(items, list) or not items:
-        raise SpecError(f"input shape must look like 28x28x1 or [28, 28, 1], got {value!r}", loc=loc, field="input")
+        raise SpecError(f"input shape must look like 28x28x1 or [28, 28, 1], got {show(value)}", loc=loc, field="input")
     sizes: list[Size] = []
     for item in items:
         item = item.strip() if isinstance(item, str) else item
-        if isinstance(item, str) and item.isdigit():
-            item = int(item)
+        try:
+            if isinstance(item, str) and item.isdigit() and item.isascii():
+                item = int_from_text(item)
+            check_int(item)
+        except SpecError as exc:
+            raise SpecError(f"{exc.message} (input shape)", loc=loc, field="input") from None
         ok = (isinstance(item, int) and not isinstance(item, bool) and item > 0) or (
             isinstance(item, str) and _NAME.fullmatch(item)
         )
         if not ok:
             raise SpecError(
-                f"size {item!r} in input shape {value!r} is neither a positive integer nor a name",
+                f"size {show(item)} in input shape {show(value)} is neither a positive integer nor a name",
                 loc=loc, field="input", hint="write sizes like 28x28x1, or Tx80x3 with a symbol T",
             )
         sizes.append(item)
@@ -69,7 +74,10 @@ def coerce_args(
     elif isinstance(raw, dict):
         given = dict(raw)
     else:
-        size, given = parse_compact(raw) if isinstance(raw, str) else (raw, {})
+        try:
+            size, given = parse_compact(raw) if isinstance(raw, str) else (raw, {})
+        except SpecError as exc:
+            raise exc.located(loc=loc)
         if size is not None:
             if layer_type.compact is None:
                 raise SpecError(
@@ -107,7 +115,7 @@ def _entry(src: Source, item: Any, i: int) -> LayerSpec:
     if isinstance(item, str):
         item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
     if not isinstance(item, dict):
-        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}", loc=loc, layer=path)
+        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {show(item)}", loc=loc, layer=path)
     types = [k for k in item if k not in ENTRY_KEYS]
     if len(types) != 1:
         raise SpecError(
@@ -126,10 +134,11 @@ def _entry(src: Source, item: Any, i: int) -> LayerSpec:
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, str) else inputs
         if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-            raise SpecError("from must be a layer id or a list of ids", loc=src.loc(base + ("from",)), layer=path)
+            raise SpecError(f"from must be a layer id or a list of ids, got {show(inputs)}",
+                            loc=src.loc(base + ("from",)), layer=path, field="from")
     ident = item.get("id")
     if ident is not None and not isinstance(ident, str):
-        raise SpecError(f"id must be a name, got {ident!r}", loc=src.loc(base + ("id",)), layer=path)
+        raise SpecError(f"id must be a name, got {show(ident)}", loc=src.loc(base + ("id",)), layer=path, field="id")
     return LayerSpec(name, args, path, loc, arg_locs, ident, inputs)
 
 
@@ -138,7 +147,7 @@ def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     if value not in options:
-        raise SpecError(f"{key} must be {' or '.join(options)}, got {value!r}", loc=src.loc((key,)), field=key,
+        raise SpecError(f"{key} must be {' or '.join(options)}, got {show(value)}", loc=src.loc((key,)), field=key,
                         hint=did_you_mean(str(value), options))
     return value
 
@@ -146,23 +155,31 @@ def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
 def _values(src: Source) -> dict[str, int]:
     raw = src.data.get("set") or {}
     if not isinstance(raw, dict):
-        raise SpecError("set must map symbol names to integers, e.g. set: {T: 1000}", loc=src.loc(("set",)))
+        raise SpecError(f"set must map symbol names to integers, e.g. set: {{T: 1000}}; got {show(raw)}",
+                        loc=src.loc(("set",)), field="set")
     for k, v in raw.items():
         if not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
-            raise SpecError(f"set.{k} must be a positive integer, got {v!r}", loc=src.loc(("set", k)), field="set")
+            raise SpecError(f"set.{k} must be a positive integer, got {show(v)}", loc=src.loc(("set", k)), field="set")
     return dict(raw)
+
+
+def _kind(value: Any) -> str:
+    """What the user gave instead, in words: 'a list', 'a string', ..."""
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             (list, "a list"), (dict, "a mapping"), (type(None), "nothing"))
+    return next((word for t, word in kinds if isinstance(value, t)), type(value).__name__)
 
 
 def parse_source(src: Source) -> ModelSpec:
     data = src.data
     if not isinstance(data, dict):
-        raise SpecError("a spec must be a mapping with 'input' and 'layers'", loc=src.loc(()))
+        raise SpecError(f"a spec must be a mapping with 'input' and 'layers', got {_kind(data)} {show(data)}", loc=src.loc(()))
     _check_keys(data, TOP_KEYS, "top-level key", lambda k: src.key_loc((k,)))
     layers = data.get("layers")
     if layers is None:
         layers = []
     if not isinstance(layers, list):
-        raise SpecError("layers must be a list", loc=src.loc(("layers",)), field="layers")
+        raise SpecError(f"layers must be a list, got {_kind(layers)} {show(layers)}", loc=src.loc(("layers",)), field="layers")
     inp = data.get("input")
     name = data.get("name")
     return ModelSpec(
@@ -177,19 +194,28 @@ def parse_source(src: Source) -> ModelSpec:
     )
 
 
-def load_file(path: str) -> ModelSpec:
-    p = Path(path)
+def _read(path: str) -> str:
+    """The file's text, or a located SpecError (missing, a directory, too large, not UTF-8)."""
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", loc=Loc(path)) from None
     except IsADirectoryError:
         raise SpecError("is a directory, not a spec file", loc=Loc(path)) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not a UTF-8 text file (byte {exc.start})", loc=Loc(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", loc=Loc(path)) from None
-    return parse_source(load_yaml(text, path))
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB; is it really a spec?", loc=Loc(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not a UTF-8 text file (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
+                        loc=Loc(path)) from None
+
+
+def load_file(path: str) -> ModelSpec:
+    return parse_source(load_yaml(_read(path), path))
 
 
 def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> LayerSpec:

@@ -117,6 +117,13 @@ class UsageError(ConvCalcError):
     kind = "usage"
 
 
+class InternalError(ConvCalcError):
+    """A bug in convcalc, reported by the CLI's last-resort handler (exit 3)."""
+
+    kind = "internal"
+    exit_code = EXIT_INTERNAL
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest known choice, or listing them all when nothing is close."""
     choices = sorted(set(choices))

@@ -30,16 +30,29 @@ Shape = tuple[Dim, ...]
 Coercer = Callable[[Any], Any]
 
 
+def describe(schema: dict[str, Any]) -> Callable[[Coercer], Coercer]:
+    """Attach the JSON Schema of what a coercer accepts (``coercer.json_schema``); `convcalc
+    schema spec` builds the spec file schema from these, so every coercer must have one."""
+
+    def attach(coerce: Coercer) -> Coercer:
+        coerce.json_schema = schema  # type: ignore[attr-defined]
+        return coerce
+
+    return attach
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+@describe({"type": "integer", "minimum": 1})
 def pos_int(v: Any) -> int:
     if not _is_int(v) or v <= 0:
         raise SpecError(f"expected a positive integer, got {v!r}")
     return int(v)
 
 
+@describe({"type": "integer", "minimum": 0})
 def nonneg_int(v: Any) -> int:
     if not _is_int(v) or v < 0:
         raise SpecError(f"expected an integer >= 0, got {v!r}")
@@ -57,15 +70,18 @@ def ints(item: Coercer) -> Coercer:
         return item(v)
 
     coerce.__name__ = f"ints({item.__name__})"
-    return coerce
+    one = getattr(item, "json_schema", {})
+    return describe({"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]})(coerce)
 
 
+@describe({"type": "boolean"})
 def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
         raise SpecError(f"expected true or false, got {v!r}")
     return v
 
 
+@describe({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
         raise SpecError(f"expected a number in [0, 1), got {v!r}")
@@ -79,12 +95,19 @@ def choice(*options: str) -> Coercer:
             raise SpecError(f"expected one of {', '.join(options)}, got {v!r}", hint=hint)
         return v.lower()
 
-    return coerce
+    return describe({"enum": list(options)})(coerce)
 
 
 PADDING_WORDS = ("valid", "same", "causal", "full")
 
 
+@describe({"anyOf": [
+    {"enum": list(PADDING_WORDS)},
+    {"type": "integer", "minimum": 0},
+    {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+    {"type": "array", "minItems": 1, "items": {
+        "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 0}}},
+]})
 def padding(v: Any) -> str | int | tuple[Any, ...]:
     """`valid` | `same` | `causal` | `full` | int | [int per axis] | [[before, after] per axis]."""
     if isinstance(v, str):
@@ -108,6 +131,7 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
     )
 
 
+@describe({"type": "array", "items": {"type": "integer"}})
 def int_list(v: Any) -> tuple[int, ...]:
     """A list of integers (any length, -1 allowed): reshape targets and permutations."""
     if not isinstance(v, (list, tuple)) or not all(_is_int(x) for x in v):
@@ -115,6 +139,7 @@ def int_list(v: Any) -> tuple[int, ...]:
     return tuple(int(x) for x in v)
 
 
+@describe({"type": "string"})
 def string(v: Any) -> str:
     if not isinstance(v, str):
         raise SpecError(f"expected a string, got {v!r}")

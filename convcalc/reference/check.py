@@ -164,10 +164,40 @@ def _compare(index: int, lp: Any, obs: LayerObservation, report: CheckReport) ->
             report.mismatches.append(Mismatch(index, lp.node.id, quantity, planned, observed))
 
 
-def check(plan: Any, *, seed: int = 0) -> CheckReport:
-    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan."""
+def refuse_above(estimated: int, max_bytes: int | None) -> None:
+    """CheckError when the estimated peak exceeds ``max_bytes`` (default: half the available RAM)."""
+    from ..units import format_bytes
+    from .limit import default_limit
+
+    limit, source = (max_bytes, "from --max-check-memory") if max_bytes is not None else default_limit()
+    if estimated > limit:
+        raise CheckError(
+            f"check would need about {format_bytes(estimated)} at its estimated peak; the limit is "
+            f"{format_bytes(limit)}, {source}",
+            hint="plan answers for any size without running; check a smaller input (e.g. --input 64x64x3), "
+            "or raise the limit with --max-check-memory",
+        )
+
+
+def check(plan: Any, *, seed: int = 0, max_bytes: int | None = None) -> CheckReport:
+    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan.
+
+    Refuses (CheckError) before allocating anything when the estimated peak is above
+    ``max_bytes``, by default half of the available memory."""
     _require_concrete(plan)
     report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
+    refuse_above(report.estimated_bytes, max_bytes)
+    try:
+        return _run(plan, report)
+    except MemoryError:
+        raise CheckError(
+            f"numpy could not allocate the arrays (estimated peak {report.estimated_bytes:,} B)",
+            hint="lower --max-check-memory below what this machine can really give, or check a smaller input",
+        ) from None
+
+
+def _run(plan: Any, report: CheckReport) -> CheckReport:
+    seed = report.seed
     rng = np.random.default_rng(seed)
     ctx = RunCtx(layout=plan.layout)
     last = _last_uses(plan)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..dims import Dim, is_concrete, to_str
 from ..engine import LayerPlan, Plan, display_kernel, display_shape
+from ..units import format_bytes
 
 MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 2 x MACs."
 
@@ -46,12 +47,7 @@ def nbytes(n: Dim) -> str:
     """Exact bytes with a binary-unit reading: ``19,200 B (18.75 KiB)``."""
     if not is_concrete(n):
         return f"{to_str(n)} B"
-    n = int(n)
-    text = f"{n:,} B"
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{text} ({n / size:,.2f} {unit})"
-    return text
+    return format_bytes(int(n))
 
 
 def rf_json(lp: LayerPlan) -> dict[str, Any] | None:

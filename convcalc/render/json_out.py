@@ -72,7 +72,8 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
     }
 
 
-def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
+def plan_dict(plan: Plan, report: Any = None, budgets: Any = ()) -> dict[str, Any]:
+    """The document; ``budgets`` are the budgets.Outcome of each budget checked."""
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "convcalc_version": __version__,
@@ -86,6 +87,7 @@ def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
         "totals": totals_dict(plan),
+        "budgets": {b.name: b.to_dict() for b in budgets},
     }
     if report is not None:
         doc["check"] = check_dict(plan, report)

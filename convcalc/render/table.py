@@ -11,24 +11,33 @@ from rich.text import Text
 
 from ..engine import Plan, display_shape
 from .common import explain_lines, size_text
+from .fit import fit
 from .summary import cells, check_lines, columns, mismatch_map, totals_lines
 
 RIGHT = {"#", "params", "non-train.", "MACs"}
 
 
-def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
-    title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
-             f"({plan.layout}), kernels {plan.kernel_layout}")
+def _table(plan: Plan, report: Any, names: list[str], plain: bool = False) -> Table:
+    """The layer table with these columns; ``plain``: numbers without thousands separators."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    names = columns(plan, report)
     for name in names:
         table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
     bad = mismatch_map(report)
     for lp in plan.layers:
         row = cells(plan, lp, report, bad)
+        # Text, not markup: a layer id such as "[red]" or "[/x]" is shown as written
+        texts = {name: Text(value.replace(",", "") if plain and name in RIGHT else value) for name, value in row.items()}
         if "check" in row:
-            row["check"] = f"[red]{row['check']}[/red]" if lp.node.index in bad else f"[green]{row['check']}[/green]"
-        table.add_row(*(row[name] for name in names))
+            texts["check"].stylize("red" if lp.node.index in bad else "green")
+        table.add_row(*(texts[name] for name in names))
+    return table
+
+
+def render(plan: Plan, report: Any = None, *, explain: bool = False, width: int | None = None) -> Group:
+    """The title, the table (fitted to ``width`` by dropping columns, if given) and the totals."""
+    title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
+             f"({plan.layout}), kernels {plan.kernel_layout}")
+    table = fit(lambda names, plain: _table(plan, report, names, plain), columns(plan, report), width)
     parts: list[Any] = [Text(title, style="bold"), table]
     if explain:
         parts.append(Text("How each number is computed:", style="bold"))

@@ -31,3 +31,4 @@ class ModelSpec:
     values: dict[str, int] = field(default_factory=dict)  # `set:` / --set
     file: str | None = None
     input_loc: Loc = field(default_factory=Loc)
+    budgets: dict[str, Any] = field(default_factory=dict)  # `budgets:` name -> budgets.Limit

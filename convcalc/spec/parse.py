@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..budgets import parse_budgets
 from ..errors import Loc, SpecError, did_you_mean, show
 from ..limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
@@ -18,7 +19,7 @@ from .compact import parse_compact
 from .model import LayerSpec, ModelSpec, Size
 from .yamlsrc import Source, load_yaml
 
-TOP_KEYS = ("name", "input", "layout", "kernel_layout", "layers", "set")
+TOP_KEYS = ("name", "input", "layout", "kernel_layout", "layers", "set", "budgets")
 ENTRY_KEYS = ("id", "from")
 LAYOUTS = ("hwc", "chw")
 KERNEL_LAYOUTS = ("hwio", "oihw")
@@ -191,6 +192,7 @@ def parse_source(src: Source) -> ModelSpec:
         values=_values(src),
         file=src.file,
         input_loc=src.loc(("input",)),
+        budgets=parse_budgets(data.get("budgets"), src.loc, src.key_loc),
     )
 
 

@@ -1,0 +1,42 @@
+"""Fit a table to the terminal: drop the least useful columns, never cut a number.
+
+Rich would shrink a table wider than the terminal by cutting cells with an ellipsis, turning
+``17,279,654,401`` into ``17,279,654,4…``. Instead, columns are dropped in DROP_ORDER until the
+table fits, then numbers lose their thousands separators (still exact); if even that does not
+fit, the table keeps its natural width and the terminal wraps the lines: nothing is cut.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+
+DROP_ORDER = ("type", "non-train.", "#", "kernel")
+
+Build = Callable[[list[str], bool], Table]  # (columns, plain numbers) -> table
+
+
+def natural_width(table: Table) -> int:
+    console = Console(width=1 << 16)  # measures only; never prints
+    return Measurement.get(console, console.options, table).maximum
+
+
+def fit(build: Build, names: list[str], width: int | None) -> Table:
+    """``build(columns, plain)`` with the fewest columns dropped to fit ``width`` (None: all)."""
+    names = list(names)
+    table = build(names, False)
+    if width is None or natural_width(table) <= width:
+        return table
+    for victim in DROP_ORDER:
+        if victim in names:
+            names.remove(victim)
+            table = build(names, False)
+            if natural_width(table) <= width:
+                return table
+    table = build(names, True)
+    if natural_width(table) > width:
+        table.width = natural_width(table)  # too wide anyway: the terminal wraps lines, nothing is cut
+    return table

@@ -1,0 +1,124 @@
+"""The JSON Schema of spec files (`convcalc schema spec`), generated from the layer registry.
+
+Every registered layer type (and alias) becomes a layer-entry schema whose arguments are
+described by their coercers' ``json_schema`` (see ``layers.base.describe``), so a layer type
+added to the registry appears here with no further work. The schema is JSON Schema draft-07,
+the draft editors support best (yaml-language-server, the VS Code YAML extension). It is an
+aid for editors, slightly more permissive than the parser in places (a compact string is only
+checked to be a string); the parser stays the authority.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..budgets import BUDGETS
+from ..layers import ALIASES, REGISTRY
+from ..layers.base import REQUIRED, LayerType
+from ..units import _QUANTITY
+from .parse import ENTRY_KEYS, KERNEL_LAYOUTS, LAYOUTS, TOP_KEYS
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+_SIZE = r"\s*([0-9]+|[A-Za-wyz_][A-Za-wyz0-9_]*)\s*"  # a size: digits or a name without 'x'
+_QUANTITY_SCHEMA = {"anyOf": [
+    {"type": "integer", "minimum": 0},
+    {"type": "number", "minimum": 0},
+    {"type": "string", "pattern": f"^{_QUANTITY.pattern}$"},
+]}
+
+
+def _arg_schema(arg: Any) -> dict[str, Any]:
+    schema = dict(getattr(arg.coerce, "json_schema", {}))
+    if arg.doc:
+        schema["description"] = arg.doc
+    if arg.default is not REQUIRED and isinstance(arg.default, (int, float, str, bool)):
+        schema["default"] = arg.default
+    return schema
+
+
+def _value_schema(layer_type: LayerType) -> dict[str, Any]:
+    """What may follow ``TYPE:`` in a layer entry: nothing, a compact string, a size, or arguments."""
+    arguments = {
+        "type": "object",
+        "properties": {name: _arg_schema(arg) for name, arg in layer_type.args.items()},
+        "additionalProperties": False,
+    }
+    required = [name for name, arg in layer_type.args.items() if arg.default is REQUIRED]
+    if required:
+        arguments["required"] = required
+    forms: list[dict[str, Any]] = [
+        {"type": "null"},
+        {"type": "string", "description": "the compact form, as on the command line: SIZE,key=value,..."},
+        arguments,
+    ]
+    if layer_type.compact is not None:
+        forms.insert(2, {"type": ["integer", "number", "array"], "description": "the compact form's leading size"})
+    return {"anyOf": forms}
+
+
+def _entry_key_schemas() -> dict[str, Any]:
+    known = {
+        "id": {"type": "string", "description": "the layer's name, for `from`"},
+        "from": {"description": "the input(s): a layer id, `input`, or a list of ids",
+                 "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+    }
+    return {key: known.get(key, {}) for key in ENTRY_KEYS}
+
+
+def _entry_schemas() -> list[dict[str, Any]]:
+    """One schema per type name and alias: a mapping with that one type key plus the entry keys."""
+    names = {**{name: name for name in REGISTRY}, **ALIASES}
+    entries = []
+    for name, canonical in sorted(names.items()):
+        layer_type = REGISTRY[canonical]
+        doc = layer_type.doc + ("" if name == canonical else f" (alias of {canonical})")
+        entries.append({
+            "type": "object",
+            "description": doc,
+            "required": [name],
+            "properties": {name: {**_value_schema(layer_type), "description": doc}, **_entry_key_schemas()},
+            "additionalProperties": False,
+        })
+    return entries
+
+
+def _layer_schema() -> dict[str, Any]:
+    names = sorted({*REGISTRY, *ALIASES})
+    bare = {"type": "string", "pattern": rf"^\s*({'|'.join(names)})(\s.*)?$",
+            "description": "a layer type alone (`flatten`) or with compact arguments (`conv 3x3x16`)"}
+    return {"anyOf": [{"enum": names}, bare, *_entry_schemas()]}
+
+
+def _top_schemas() -> dict[str, Any]:
+    known = {
+        "name": {"type": ["string", "number"], "description": "the model's name, shown in the output"},
+        "input": {"description": "the input shape, spatial sizes then channels: 28x28x1, Tx80x3 or [28, 28, 1]",
+                  "anyOf": [{"type": "string", "pattern": f"^{_SIZE}(x{_SIZE})*$"},
+                            {"type": "integer", "minimum": 1},
+                            {"type": "array", "minItems": 1, "items": {"anyOf": [
+                                {"type": "integer", "minimum": 1},
+                                {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]}}]},
+        "layout": {"enum": list(LAYOUTS), "description": "hwc: channels last (Keras), chw: channels first (PyTorch)"},
+        "kernel_layout": {"enum": list(KERNEL_LAYOUTS), "description": "kernel shape order in the output"},
+        "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}, "description": "the layers, in order"},
+        "set": {"type": "object", "description": "values of the input's symbols, e.g. {T: 1000}",
+                "additionalProperties": {"type": "integer", "minimum": 1}},
+        "budgets": {"type": "object", "description": "CI limits: exceeding one makes convcalc exit 1",
+                    "properties": {name: {**_QUANTITY_SCHEMA, "description": f"at most this many {b.what} ({b.flag})"}
+                                   for name, b in BUDGETS.items()},
+                    "additionalProperties": False},
+    }
+    return {key: known.get(key, {}) for key in TOP_KEYS}
+
+
+def spec_schema() -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "$id": "https://convcalc.invalid/schemas/spec.json",
+        "title": "convcalc spec file",
+        "description": "A network for convcalc: input shape and layers (docs/spec-format.md).",
+        "type": "object",
+        "properties": _top_schemas(),
+        "additionalProperties": False,
+        "definitions": {"layer": _layer_schema()},
+    }

@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_CHECK_FAILED, EXIT_INTERNAL, ConvCalcError, InternalError, SpecError
+from .limits import too_long_to_print
 from .usage import Quantity, UniformCommand, UniformErrors, UniformGroup
 
 # flag -> (layer type, takes a value); --layer takes 'TYPE ARGS', --act an activation name
@@ -168,11 +169,8 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     """load -> infer -> budgets [-> check]: the plan, the check report (or None), the budget outcomes."""
     from .budgets import evaluate
     from .engine import infer
-    from .limits import check_printable
-
     spec = build_spec(file, opts, flags)
     plan = infer(spec, kernel_layout=opts["kernel_layout"])
-    check_printable(plan)
     outcomes = evaluate(plan, _limits(spec, opts))
     report = None
     if check:
@@ -195,11 +193,12 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         ctx.exit(130)
-    except Exception:  # last resort: never a bare traceback for the user
-        emit_error(sink, InternalError("internal error, please report it (run with --debug for the traceback)"))
-        if opts.get("debug"):
+    except Exception as exc:  # last resort: never a bare traceback for the user
+        error = too_long_to_print(exc) if isinstance(exc, ValueError) else None
+        emit_error(sink, error or InternalError("internal error, please report it (run with --debug for the traceback)"))
+        if error is None and opts.get("debug"):
             click.echo(traceback.format_exc(), err=True)
-        ctx.exit(EXIT_INTERNAL)
+        ctx.exit(error.exit_code if error else EXIT_INTERNAL)
     if failures:
         ctx.exit(EXIT_CHECK_FAILED)
 

@@ -1,9 +1,9 @@
 """Documented limits on what convcalc reads, so hostile input gets a clear error, not a hang.
 
 Sizes and counts are exact Python integers, so ``plan`` answers for a 200000x200000x3 input;
-the limits below only refuse input no network has: integers of more than 100 digits, counts
-too long to print (Python refuses to turn an int of more than 4300 digits into text), YAML
-aliases that multiply, absurd nesting, and spec files larger than 16 MiB.
+the limits below only refuse input no network has: integers of more than 100 digits, YAML
+aliases that multiply, absurd nesting, and spec files larger than 16 MiB. A size or count of
+more than 4300 digits (Python will not print it) is an error too.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Any
 from .errors import ShapeError, SpecError
 
 MAX_INT_DIGITS = 100  # an integer written in a spec (YAML, compact strings, CLI flags)
-MAX_COUNT_DIGITS = 3900  # a computed count or size (below Python's 4300-digit str limit)
-MAX_COUNT_BITS = 12_955  # 3900 digits: 3900 / log10(2)
 MAX_FILE_BYTES = 16 << 20  # a spec file
 MAX_DEPTH = 100  # nesting of YAML lists and mappings
 MAX_ALIAS_VALUES = 10_000  # values produced by following YAML aliases (*name)
@@ -42,14 +40,15 @@ def check_int(value: Any) -> Any:
     return value
 
 
-def check_printable(plan: Any) -> None:
-    """Refuse a plan whose concrete counts are too long to print exactly (ShapeError)."""
-    for lp in plan.layers:
-        values = [*lp.output, lp.params, lp.result.macs, lp.activation_elements]
-        for value in values:
-            if isinstance(value, int) and value.bit_length() > MAX_COUNT_BITS:
-                raise ShapeError(
-                    f"a count of layer '{lp.node.id}' has {value.bit_length()} bits (more than "
-                    f"{MAX_COUNT_DIGITS} digits), too long to print exactly",
-                    layer=lp.node.path, hint="the sizes multiply to an absurd number: check the input shape",
-                )
+def too_long_to_print(exc: ValueError) -> ShapeError | None:
+    """The error for a ValueError raised by printing an int of more than 4300 digits, else None.
+
+    Sizes are exact Python ints and may grow as far as the layers take them, but Python refuses
+    to turn an int of more than 4300 digits into text (a guard against quadratic-time
+    conversions), so such a plan cannot be shown. Only the CLI translates this."""
+    if "integer string conversion" not in str(exc):
+        return None
+    return ShapeError(
+        "a size or count has more than 4300 digits, too long to print exactly",
+        hint="the sizes multiply to an absurd number: check the input shape and the layer arguments",
+    )

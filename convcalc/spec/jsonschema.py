@@ -58,9 +58,9 @@ def _value_schema(layer_type: LayerType) -> dict[str, Any]:
 
 def _entry_key_schemas() -> dict[str, Any]:
     known = {
-        "id": {"type": "string", "description": "the layer's name, for `from`"},
+        "id": {"type": ["string", "null"], "description": "the layer's name, for `from`"},
         "from": {"description": "the input(s): a layer id, `input`, or a list of ids",
-                 "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+                 "anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
     }
     return {key: known.get(key, {}) for key in ENTRY_KEYS}
 
@@ -108,7 +108,9 @@ def _top_schemas() -> dict[str, Any]:
                                    for name, b in BUDGETS.items()},
                     "additionalProperties": False},
     }
-    return {key: known.get(key, {}) for key in TOP_KEYS}
+    # the parser treats an empty value (`layout:`) as the key left out
+    return {key: {"description": known[key].get("description", ""), "anyOf": [known[key], {"type": "null"}]}
+            if key in known else {} for key in TOP_KEYS}
 
 
 def spec_schema() -> dict[str, Any]:

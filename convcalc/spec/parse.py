@@ -183,6 +183,8 @@ def parse_source(src: Source) -> ModelSpec:
         raise SpecError(f"layers must be a list, got {_kind(layers)} {show(layers)}", loc=src.loc(("layers",)), field="layers")
     inp = data.get("input")
     name = data.get("name")
+    if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int, float))):
+        raise SpecError(f"name must be a string, got {_kind(name)} {show(name)}", loc=src.loc(("name",)), field="name")
     return ModelSpec(
         input=parse_shape(inp, src.loc(("input",))) if inp is not None else None,
         layers=[_entry(src, item, i) for i, item in enumerate(layers)],

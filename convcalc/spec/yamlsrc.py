@@ -127,6 +127,9 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecError("YAML merge keys (<<) are not supported", loc=_mark_loc(key_node.start_mark, self.file),
+                                hint="write the keys out in each mapping")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
                 what = "a list" if isinstance(key_node, yaml.SequenceNode) else (
                     "a mapping" if isinstance(key_node, yaml.MappingNode) else f"tag '{key_node.tag}'")
@@ -172,7 +175,10 @@ def load_yaml(text: str, file: str | None = None) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _mark_loc(mark, file) if mark else Loc(file)
-        raise SpecError(f"YAML syntax error: {exc.problem or exc.context}", loc=loc) from None
+        text = exc.problem or exc.context
+        if exc.context and exc.problem and exc.problem.startswith("but "):  # "expected X, but found Y"
+            text = f"{exc.context}, {exc.problem}"
+        raise SpecError(f"YAML syntax error: {text}", loc=loc) from None
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:

@@ -101,8 +101,8 @@ def evaluate(plan: Any, limits: dict[str, Limit]) -> list[Outcome]:
         if actual is None or not is_concrete(actual):
             value = "" if actual is None else f" = {to_str(actual)}"
             raise SpecError(
-                f"budget {name} cannot be checked: the {budget.what}{value} depends on symbols",
-                field=name, hint="give the symbols values with --set (e.g. --set T=1000)",
+                f"budget {name} ({limits[name].source}) cannot be checked: the {budget.what}{value} depends on symbols",
+                hint="give the symbols values with --set (e.g. --set T=1000)",
             )
         outcomes.append(Outcome(name, limits[name].value, int(actual), limits[name].source))
     return outcomes

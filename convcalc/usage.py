@@ -32,7 +32,7 @@ def fail_usage(ctx: click.Context, exc: click.UsageError, args: list[str]) -> No
     """Report a click usage error as convcalc reports any error, then exit 2."""
     param = getattr(exc, "param", None)
     message = exc.format_message()
-    field = param.opts[0] if param is not None and param.opts else None
+    field = param.opts[0] if isinstance(param, click.Option) else None
     error = UsageError(
         message,
         loc=Loc("<cli>"),

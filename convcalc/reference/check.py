@@ -85,8 +85,9 @@ def _require_concrete(plan: Any) -> None:
         values += list(r.output) + list(r.kernel or ()) + list(r.bias or ())
         values += [r.trainable, r.non_trainable, r.macs]
     if not all(is_concrete(v) for v in values):
+        unset = ", ".join(name for name, value in plan.symbols.items() if value is None)
         raise CheckError(
-            "the plan has symbolic sizes, which cannot be run on real tensors",
+            f"the plan has symbolic sizes ({unset}), which cannot be run on real tensors",
             hint="give the symbols values with --set (e.g. --set T=1000)",
         )
 

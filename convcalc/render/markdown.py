@@ -23,7 +23,7 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False) -> str:
     bad = mismatch_map(report)
     for lp in plan.layers:
         row = cells(plan, lp, report, bad)
-        lines.append("| " + " | ".join(row[name] for name in names) + " |")
+        lines.append("| " + " | ".join(row[name].replace("|", "\\|") for name in names) + " |")
     lines.append("")
     if explain:
         for lp in plan.layers:

@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .errors import EXIT_CHECK_FAILED, EXIT_INTERNAL, ConvCalcError, InternalError, SpecError
 from .limits import too_long_to_print
+from .render import FORMATS
 from .usage import Quantity, UniformCommand, UniformErrors, UniformGroup
 
 # flag -> (layer type, takes a value); --layer takes 'TYPE ARGS', --act an activation name
@@ -89,7 +90,7 @@ def _common_options(f: Any) -> Any:
         click.option("--layout", type=click.Choice(["hwc", "chw"]), help="channels last (hwc, default) or first (chw)"),
         click.option("--kernel-layout", type=click.Choice(["hwio", "oihw"]), help="kernel shape order (default: hwio for hwc, oihw for chw)"),
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
-        click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "csv"]), default="table", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
         click.option("--max-params", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N parameters, e.g. 5M"),
         click.option("--max-macs", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N MACs, e.g. 1.2G"),

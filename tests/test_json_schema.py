@@ -12,12 +12,16 @@ from convcalc.cli import main
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 
 
+def schema_validator(which: str, draft):
+    """The validator of `convcalc schema WHICH`, after checking the schema itself is valid."""
+    schema = json.loads(CliRunner().invoke(main, ["schema", which]).output)
+    draft.check_schema(schema)
+    return draft(schema)
+
+
 @pytest.fixture(scope="module")
 def validator():
-    result = CliRunner().invoke(main, ["schema", "output"])
-    schema = json.loads(result.output)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return schema_validator("output", jsonschema.Draft202012Validator)
 
 
 @pytest.mark.parametrize("command", ["plan", "check"])
@@ -100,10 +104,7 @@ def test_error_document_kinds_are_closed(validator):
 
 @pytest.fixture(scope="module")
 def spec_validator():
-    result = CliRunner().invoke(main, ["schema", "spec"])
-    schema = json.loads(result.output)
-    jsonschema.Draft7Validator.check_schema(schema)
-    return jsonschema.Draft7Validator(schema)
+    return schema_validator("spec", jsonschema.Draft7Validator)  # draft-07: what editors support best
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])

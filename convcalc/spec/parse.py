@@ -75,10 +75,7 @@ def coerce_args(
     elif isinstance(raw, dict):
         given = dict(raw)
     else:
-        try:
-            size, given = parse_compact(raw) if isinstance(raw, str) else (raw, {})
-        except SpecError as exc:
-            raise exc.located(loc=loc)
+        size, given = parse_compact(raw) if isinstance(raw, str) else (raw, {})
         if size is not None:
             if layer_type.compact is None:
                 raise SpecError(
@@ -130,7 +127,7 @@ def _entry(src: Source, item: Any, i: int) -> LayerSpec:
     try:
         name, args = coerce_args(type_name, raw, src.loc(base + (types[0],)), arg_locs, key_locs)
     except SpecError as exc:
-        raise exc.located(layer=path)
+        raise exc.located(loc=src.loc(base + (types[0],)), layer=path)
     inputs = item.get("from")
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, str) else inputs
@@ -229,5 +226,5 @@ def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> Layer
     try:
         name, args = coerce_args(type_name, text or None, loc, {})
     except SpecError as exc:
-        raise exc.located(layer=path)
+        raise exc.located(loc=loc, layer=path)
     return LayerSpec(name, args, path, loc)

@@ -99,6 +99,8 @@ def _common_options(f: Any) -> Any:
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=False), metavar="FILE",
                      help="write the output to FILE instead of stdout"),
         click.option("-q", "--quiet", is_flag=True, help="print nothing on stdout; errors and failures still go to stderr"),
+        click.option("--depth", type=click.IntRange(min=1), metavar="N",
+                     help="table/markdown: fold layers nested deeper than N block levels into one row per block"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
     ]
     for option in reversed(options):
@@ -127,7 +129,7 @@ def _set_value(item: str) -> tuple[str, int]:
 
 
 def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
-    from .layers import REGISTRY
+    from .layers.basic import ACTIVATIONS
     from .spec import ModelSpec, flag_layer, load_file, parse_shape
     from .errors import Loc
 
@@ -148,8 +150,9 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
             type_name, value = split_type(value or "")
         elif flag == "--act":
             name = (value or "").strip()
-            elementwise = name in REGISTRY and REGISTRY[name].elementwise
-            type_name, value = (name, None) if elementwise else ("activation", name)
+            # a named activation type (relu, gelu, ...) stays itself; others go through `activation`,
+            # whose argument check rejects anything that is not an activation
+            type_name, value = (name, None) if name in ACTIVATIONS else ("activation", name)
         spec.layers.append(flag_layer(type_name or "", value, i, flag))
     return spec
 
@@ -186,8 +189,12 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
 
     sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
     try:
+        fmt = opts["fmt"]
+        if opts["depth"] is not None and fmt not in ("table", "markdown"):
+            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
+                            field="depth", hint="JSON lists every layer; group them by their 'path'")
         plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
-        failures = emit_result(sink, plan, report, outcomes, opts["explain"])
+        failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"])
     except ConvCalcError as exc:
         emit_error(sink, exc)
         ctx.exit(exc.exit_code)

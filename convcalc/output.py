@@ -85,7 +85,8 @@ class Sink:
             raise UsageError(f"cannot write the output file: {exc.strerror}", loc=Loc(self.path), field="--output") from None
 
 
-def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain: bool) -> list[str]:
+def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain: bool,
+                depth: int | None = None) -> list[str]:
     """Render the plan (and check report, budgets) in the sink's format; return the failure lines."""
     from .render.summary import check_lines
 
@@ -103,21 +104,22 @@ def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain
     elif sink.fmt == "markdown":
         from .render.markdown import render as markdown
 
-        sink.text(markdown(plan, report, explain=explain) + "".join(f"{line}  \n" for line in budget_lines))
+        sink.text(markdown(plan, report, explain=explain, depth=depth) + "".join(f"{line}  \n" for line in budget_lines))
     else:
-        sink.rich(lambda width: _table_with_budgets(plan, report, outcomes, explain, width))
+        sink.rich(lambda width: _table_with_budgets(plan, report, outcomes, explain, depth, width))
     sink.failures(failures)
     return failures
 
 
-def _table_with_budgets(plan: Any, report: Any, outcomes: list[Any], explain: bool, width: int | None) -> Any:
+def _table_with_budgets(plan: Any, report: Any, outcomes: list[Any], explain: bool, depth: int | None,
+                        width: int | None) -> Any:
     from rich.console import Group
     from rich.text import Text
 
     from .render.table import render as table
 
     lines = [Text(o.line(), style="green" if o.ok else "bold red") for o in outcomes]
-    return Group(table(plan, report, explain=explain, width=width), *lines)
+    return Group(table(plan, report, explain=explain, depth=depth, width=width), *lines)
 
 
 def emit_error(sink: Sink, exc: Any) -> None:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from convcalc.cli import main
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+SEED = str(Path(__file__).resolve().parent.parent / "examples" / "seed-two-convs.yaml")
 
 
 def schema_validator(which: str, draft):
@@ -51,8 +52,8 @@ def test_schema_rejects_a_wrong_document(validator):
 
 DOCUMENTS = [
     # (arguments, exit code): budgets, check failures and every kind of error
-    (["plan", str(EXAMPLES[0]), "--max-params", "1k", "--max-macs", "1G", "--max-memory", "1MiB"], 1),
-    (["check", str(EXAMPLES[0]), "--max-params", "1G"], 0),
+    (["plan", SEED, "--max-params", "1k", "--max-macs", "1G", "--max-memory", "1MiB"], 1),
+    (["check", SEED, "--max-params", "1G"], 0),
     (["plan", "--input", "Tx80x3", "--conv", "3x3x8,stride=2,padding=same"], 0),
     (["plan", "--input", "28x28x1", "--conv", "3x3x16,strid=2"], 2),  # spec
     (["plan", "--input", "4x4x1", "--conv", "5x5x3"], 2),  # shape
@@ -81,14 +82,14 @@ def test_check_failure_and_internal_error_documents_validate(validator, monkeypa
         return result
 
     monkeypatch.setitem(REGISTRY, "conv", LayerType(**{**conv.__dict__, "infer": off_by_one}))
-    result = CliRunner().invoke(main, ["check", str(EXAMPLES[0]), "--format", "json"])
+    result = CliRunner().invoke(main, ["check", SEED, "--format", "json"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     validator.validate(doc)
     assert {m["quantity"] for m in doc["check"]["mismatches"]} == {"macs"}
 
     monkeypatch.setitem(REGISTRY, "conv", LayerType(**{**conv.__dict__, "infer": None}))  # calling None: a bug
-    result = CliRunner().invoke(main, ["plan", str(EXAMPLES[0]), "--format", "json"])
+    result = CliRunner().invoke(main, ["plan", SEED, "--format", "json"])
     assert result.exit_code == 3
     validator.validate(json.loads(result.stdout))
 

@@ -36,13 +36,13 @@ COLOUR = [
 
 @pytest.mark.parametrize("env,colour", COLOUR, ids=["pipe", "terminal", "terminal-NO_COLOR", "terminal-empty-NO_COLOR"])
 def test_colour_only_on_a_terminal_without_no_color(env, colour):
-    result = run("check", EXAMPLES[0], env=env)
+    result = run("check", SEED, env=env)
     assert result.exit_code == 0
     assert (ANSI in result.output) == colour
 
 
 def test_piped_process_output_is_plain():
-    proc = subprocess.run([sys.executable, "-m", "convcalc", "check", str(EXAMPLES[0])], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "convcalc", "check", str(SEED)], capture_output=True,
                           text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}, check=True)
     assert ANSI not in proc.stdout and "Verified on real tensors" in proc.stdout
 
@@ -52,7 +52,9 @@ def numbers_in(doc: dict) -> list[str]:
     return [str(layer[key]) for layer in doc["layers"] for key in ("params", "macs")]
 
 
-CASES = [pytest.param(["check", str(p)], id=p.name) for p in EXAMPLES] + [pytest.param(["plan", *HUGE], id="200000x200000x3")]
+CASES = ([pytest.param(["plan", str(p)], id=p.name) for p in EXAMPLES]
+         + [pytest.param(["check", str(ROOT / "examples" / "seed-filterbank.yaml")], id="check seed-filterbank"),
+            pytest.param(["plan", *HUGE], id="200000x200000x3")])
 
 
 @pytest.mark.parametrize("width", [80, 60])
@@ -115,7 +117,7 @@ def test_csv_symbolic_sizes():
 
 
 def test_quiet_prints_nothing_on_success():
-    result = run("check", EXAMPLES[0], "--quiet")
+    result = run("check", SEED, "--quiet")
     assert (result.exit_code, result.output) == (0, "")
 
 
@@ -128,10 +130,10 @@ def test_quiet_still_reports_errors():
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "table"])
 def test_output_file_holds_what_stdout_would(tmp_path, fmt):
     target = tmp_path / f"out.{fmt}"
-    result = run("plan", EXAMPLES[0], "--format", fmt, "--output", target, env={"FORCE_COLOR": "1"})
+    result = run("plan", SEED, "--format", fmt, "--output", target, env={"FORCE_COLOR": "1"})
     assert (result.exit_code, result.output) == (0, "")
     written = target.read_text()
-    plain = run("plan", EXAMPLES[0], "--format", fmt).output
+    plain = run("plan", SEED, "--format", fmt).output
     assert ANSI not in written
     if fmt == "table":  # written without the padding rich adds to fill the table's width
         plain = "\n".join(line.rstrip() for line in plain.split("\n"))
@@ -147,7 +149,7 @@ def test_output_file_gets_the_json_error_document(tmp_path):
 
 def test_output_file_that_cannot_be_written(tmp_path):
     target = tmp_path / "missing-dir" / "out.json"
-    result = run("plan", EXAMPLES[0], "--output", target)
+    result = run("plan", SEED, "--output", target)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"error: {target}: field '--output': cannot write the output file: No such file or directory"
 

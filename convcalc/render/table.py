@@ -10,39 +10,43 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import Plan, display_shape
-from .common import explain_lines, size_text
+from .common import size_text
 from .fit import fit
-from .summary import cells, check_lines, columns, mismatch_map, totals_lines
+from .rows import row_cells, row_explain, rows
+from .summary import check_lines, columns, mismatch_map, totals_lines
 
 RIGHT = {"#", "params", "non-train.", "MACs"}
 
 
-def _table(plan: Plan, report: Any, names: list[str], plain: bool = False) -> Table:
+def _table(plan: Plan, report: Any, shown: list[Any], names: list[str], plain: bool = False) -> Table:
     """The layer table with these columns; ``plain``: numbers without thousands separators."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in names:
         table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
     bad = mismatch_map(report)
-    for lp in plan.layers:
-        row = cells(plan, lp, report, bad)
+    for item in shown:
+        row = row_cells(plan, item, report, bad)
         # Text, not markup: a layer id such as "[red]" or "[/x]" is shown as written
         texts = {name: Text(value.replace(",", "") if plain and name in RIGHT else value) for name, value in row.items()}
         if "check" in row:
-            texts["check"].stylize("red" if lp.node.index in bad else "green")
+            texts["check"].stylize("green" if row["check"] == "✓" else "red")
         table.add_row(*(texts[name] for name in names))
     return table
 
 
-def render(plan: Plan, report: Any = None, *, explain: bool = False, width: int | None = None) -> Group:
+def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int | None = None,
+           width: int | None = None) -> Group:
     """The title, the table (fitted to ``width`` by dropping columns, if given) and the totals."""
     title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
              f"({plan.layout}), kernels {plan.kernel_layout}")
-    table = fit(lambda names, plain: _table(plan, report, names, plain), columns(plan, report), width)
+    shown = rows(plan, depth)
+    table = fit(lambda names, plain: _table(plan, report, shown, names, plain), columns(plan, report), width)
     parts: list[Any] = [Text(title, style="bold"), table]
     if explain:
         parts.append(Text("How each number is computed:", style="bold"))
-        for lp in plan.layers:
-            parts.extend(Text(f"  {lp.node.id}  {line}") for line in explain_lines(plan, lp))
+        for item in shown:
+            label, lines = row_explain(plan, item)
+            parts.extend(Text(f"  {label}  {line}") for line in lines)
     parts.extend(Text(line) for line in totals_lines(plan))
     for line in check_lines(plan, report):
         parts.append(Text(line, style="green" if report.status == "passed" else "bold red"))

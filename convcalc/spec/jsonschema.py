@@ -5,7 +5,8 @@ described by their coercers' ``json_schema`` (see ``layers.base.describe``), so 
 added to the registry appears here with no further work. The schema is JSON Schema draft-07,
 the draft editors support best (yaml-language-server, the VS Code YAML extension). It is an
 aid for editors, slightly more permissive than the parser in places (a compact string is only
-checked to be a string); the parser stays the authority.
+checked to be a string, a `${...}` expression may stand for any value, and in a file with
+`blocks:` an entry may name any block); the parser stays the authority.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from ..budgets import BUDGETS
 from ..layers import ALIASES, REGISTRY
 from ..layers.base import REQUIRED, LayerType
 from ..units import _QUANTITY
-from .parse import ENTRY_KEYS, KERNEL_LAYOUTS, LAYOUTS, TOP_KEYS
+from .blocks import BLOCK_KEYS, ENTRY_KEYS, REQUIRED as BLOCK_REQUIRED
+from .parse import KERNEL_LAYOUTS, LAYOUTS, TOP_KEYS
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 _SIZE = r"\s*([0-9]+|[A-Za-wyz_][A-Za-wyz0-9_]*)\s*"  # a size: digits or a name without 'x'
+_NAME = "^[A-Za-z_][A-Za-z0-9_]*$"
+EXPR = {"type": "string", "pattern": r"\$\{", "description": "a ${...} expression (block arguments, index)"}
 _QUANTITY_SCHEMA = {"anyOf": [
     {"type": "integer", "minimum": 0},
     {"type": "number", "minimum": 0},
@@ -27,8 +31,18 @@ _QUANTITY_SCHEMA = {"anyOf": [
 ]}
 
 
+def _or_expr(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or a ``${...}`` expression wherever a value may stand (list items too)."""
+    inner = dict(schema)
+    if "anyOf" in inner:
+        inner["anyOf"] = [_or_expr(s) for s in inner["anyOf"]]
+    if isinstance(inner.get("items"), dict):
+        inner["items"] = _or_expr(inner["items"])
+    return {"anyOf": [inner, EXPR]}
+
+
 def _arg_schema(arg: Any) -> dict[str, Any]:
-    schema = dict(getattr(arg.coerce, "json_schema", {}))
+    schema = _or_expr(getattr(arg.coerce, "json_schema", {}))
     if arg.doc:
         schema["description"] = arg.doc
     if arg.default is not REQUIRED and isinstance(arg.default, (int, float, str, bool)):
@@ -61,6 +75,9 @@ def _entry_key_schemas() -> dict[str, Any]:
         "id": {"type": ["string", "null"], "description": "the layer's name, for `from`"},
         "from": {"description": "the input(s): a layer id, `input`, or a list of ids",
                  "anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+        "repeat": {"description": "the entry N times in sequence", "anyOf": [{"type": "integer", "minimum": 1}, EXPR]},
+        "when": {"description": "false: the entry is left out, its id names its input",
+                 "anyOf": [{"type": "boolean"}, EXPR]},
     }
     return {key: known.get(key, {}) for key in ENTRY_KEYS}
 
@@ -89,6 +106,33 @@ def _layer_schema() -> dict[str, Any]:
     return {"anyOf": [{"enum": names}, bare, *_entry_schemas()]}
 
 
+def _use_schemas() -> list[dict[str, Any]]:
+    """A use of a block (any name but a layer type's): ``{basic: {filters: 64}, repeat: 2}`` or ``- basic``."""
+    value = {"anyOf": [{"type": "integer"}, {"type": "boolean"}, EXPR]}
+    return [
+        {"type": "object", "description": "a use of a block defined under blocks:",
+         "properties": _entry_key_schemas(),
+         "propertyNames": {"anyOf": [{"enum": list(ENTRY_KEYS)},
+                                     {"pattern": _NAME, "not": {"enum": sorted({*REGISTRY, *ALIASES})}}]},
+         "not": {"propertyNames": {"enum": list(ENTRY_KEYS)}},  # one key must name the block
+         "additionalProperties": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": value}]}},
+        {"type": "string", "pattern": r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*$", "description": "a block used with its defaults"},
+    ]
+
+
+def _blocks_schema() -> dict[str, Any]:
+    arg = {"anyOf": [{"type": "integer"}, {"type": "boolean"}, {"const": BLOCK_REQUIRED}]}
+    known = {
+        "args": {"type": ["object", "null"], "description": "argument defaults: an integer, true/false or 'required'",
+                 "propertyNames": {"pattern": _NAME}, "additionalProperties": arg},
+        "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/entry"}},
+    }
+    block = {"type": "object", "required": ["layers"], "additionalProperties": False,
+             "properties": {key: known.get(key, {}) for key in BLOCK_KEYS}}
+    return {"type": "object", "description": "named sub-networks with arguments, used like layer types",
+            "propertyNames": {"pattern": _NAME}, "additionalProperties": block}
+
+
 def _top_schemas() -> dict[str, Any]:
     known = {
         "name": {"type": ["string", "number"], "description": "the model's name, shown in the output"},
@@ -100,7 +144,8 @@ def _top_schemas() -> dict[str, Any]:
                                 {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]}}]},
         "layout": {"enum": list(LAYOUTS), "description": "hwc: channels last (Keras), chw: channels first (PyTorch)"},
         "kernel_layout": {"enum": list(KERNEL_LAYOUTS), "description": "kernel shape order in the output"},
-        "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}, "description": "the layers, in order"},
+        "layers": {"type": "array", "description": "the layers, in order"},  # items: see spec_schema's if/then
+        "blocks": _blocks_schema(),
         "set": {"type": "object", "description": "values of the input's symbols, e.g. {T: 1000}",
                 "additionalProperties": {"type": "integer", "minimum": 1}},
         "budgets": {"type": "object", "description": "CI limits: exceeding one makes convcalc exit 1",
@@ -122,5 +167,12 @@ def spec_schema() -> dict[str, Any]:
         "type": "object",
         "properties": _top_schemas(),
         "additionalProperties": False,
-        "definitions": {"layer": _layer_schema()},
+        # entries may use blocks only in a file that defines some: elsewhere an unknown type is an error
+        "if": {"required": ["blocks"], "properties": {"blocks": {"type": "object"}}},
+        "then": {"properties": {"layers": {"items": {"$ref": "#/definitions/entry"}}}},
+        "else": {"properties": {"layers": {"items": {"$ref": "#/definitions/layer"}}}},
+        "definitions": {
+            "layer": _layer_schema(),
+            "entry": {"anyOf": [{"$ref": "#/definitions/layer"}, *_use_schemas()]},
+        },
     }

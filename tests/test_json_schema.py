@@ -165,3 +165,22 @@ def test_a_new_layer_type_appears_in_the_schema(monkeypatch):
     validator.validate({"input": "8x8x4", "layers": [{"shuffle": {"groups": 2}}]})
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"input": "8x8x4", "layers": [{"shuffle": {}}]})  # groups is required
+
+
+BLOCK_SPECS = [
+    # (spec, valid?): block uses only where blocks are defined; ${...} wherever a value goes
+    ({"blocks": {"b": {"args": {"f": "required"}, "layers": [{"conv": {"filters": "${f}", "kernel": 3}}]}},
+      "input": "8x8x1", "layers": [{"b": {"f": 4}, "repeat": 2}, "b"]}, True),
+    ({"input": "8x8x1", "layers": [{"b": {"f": 4}}]}, False),  # no blocks: b is an unknown type
+    ({"input": "8x8x1", "layers": [{"conv": {"filters": 4, "kernel": ["${1 + 2}", 3]}, "when": "${true}"}]}, True),
+    ({"input": "8x8x1", "layers": [{"relu": None, "repeat": 0}]}, False),
+    ({"blocks": {"b": {"layers": ["relu"], "bogus": 1}}, "input": "8x8x1", "layers": ["b"]}, False),
+    ({"blocks": {"b": {"layers": ["relu"]}}, "input": "8x8x1", "layers": [{"id": "x"}]}, False),  # no type at all
+    ({"blocks": {"b": {"layers": ["relu"]}}, "input": "8x8x1", "layers": [{"conv": {"filtres": 4}}]}, False),
+]
+
+
+@pytest.mark.parametrize("spec,valid", BLOCK_SPECS, ids=["use", "use-without-blocks", "expressions", "repeat-0",
+                                                         "bad-block-key", "entry-without-type", "typo-in-known-type"])
+def test_spec_schema_blocks_repeat_and_expressions(spec_validator, spec, valid):
+    assert spec_validator.is_valid(spec) == valid

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..dims import Dim, is_concrete, to_str
-from ..errors import ShapeError, SpecError, did_you_mean
+from ..errors import ShapeError, SpecError, did_you_mean, show
 
 Shape = tuple[Dim, ...]
 
@@ -48,14 +48,14 @@ def _is_int(v: Any) -> bool:
 @describe({"type": "integer", "minimum": 1})
 def pos_int(v: Any) -> int:
     if not _is_int(v) or v <= 0:
-        raise SpecError(f"expected a positive integer, got {v!r}")
+        raise SpecError(f"expected a positive integer, got {show(v)}")
     return int(v)
 
 
 @describe({"type": "integer", "minimum": 0})
 def nonneg_int(v: Any) -> int:
     if not _is_int(v) or v < 0:
-        raise SpecError(f"expected an integer >= 0, got {v!r}")
+        raise SpecError(f"expected an integer >= 0, got {show(v)}")
     return int(v)
 
 
@@ -65,7 +65,7 @@ def ints(item: Coercer) -> Coercer:
     def coerce(v: Any) -> int | tuple[int, ...]:
         if isinstance(v, (list, tuple)):
             if not v:
-                raise SpecError(f"expected an integer or a non-empty list of integers, got {v!r}")
+                raise SpecError(f"expected an integer or a non-empty list of integers, got {show(v)}")
             return tuple(item(x) for x in v)
         return item(v)
 
@@ -77,14 +77,14 @@ def ints(item: Coercer) -> Coercer:
 @describe({"type": "boolean"})
 def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
-        raise SpecError(f"expected true or false, got {v!r}")
+        raise SpecError(f"expected true or false, got {show(v)}")
     return v
 
 
 @describe({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise SpecError(f"expected a number in [0, 1), got {v!r}")
+        raise SpecError(f"expected a number in [0, 1), got {show(v)}")
     return float(v)
 
 
@@ -92,7 +92,7 @@ def choice(*options: str) -> Coercer:
     def coerce(v: Any) -> str:
         if not isinstance(v, str) or v.lower() not in options:
             hint = did_you_mean(str(v), options)
-            raise SpecError(f"expected one of {', '.join(options)}, got {v!r}", hint=hint)
+            raise SpecError(f"expected one of {', '.join(options)}, got {show(v)}", hint=hint)
         return v.lower()
 
     return describe({"enum": list(options)})(coerce)
@@ -114,12 +114,12 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
         return choice(*PADDING_WORDS)(v)
     if isinstance(v, (list, tuple)):
         if not v:
-            raise SpecError(f"padding list is empty: got {v!r}")
+            raise SpecError(f"padding list is empty: got {show(v)}")
         if all(isinstance(x, (list, tuple)) for x in v):
             pairs = []
             for x in v:
                 if len(x) != 2:
-                    raise SpecError(f"padding pairs are [before, after], got {list(x)!r}")
+                    raise SpecError(f"padding pairs are [before, after], got {show(list(x))}")
                 pairs.append((nonneg_int(x[0]), nonneg_int(x[1])))
             return tuple(pairs)
         return tuple(nonneg_int(x) for x in v)
@@ -127,7 +127,7 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
         return nonneg_int(v)
     raise SpecError(
         f"padding must be valid, same, causal, full, an int, a list of ints or of [before, after] "
-        f"pairs; got {v!r}"
+        f"pairs; got {show(v)}"
     )
 
 
@@ -135,14 +135,14 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
 def int_list(v: Any) -> tuple[int, ...]:
     """A list of integers (any length, -1 allowed): reshape targets and permutations."""
     if not isinstance(v, (list, tuple)) or not all(_is_int(x) for x in v):
-        raise SpecError(f"expected a list of integers, got {v!r}")
+        raise SpecError(f"expected a list of integers, got {show(v)}")
     return tuple(int(x) for x in v)
 
 
 @describe({"type": "string"})
 def string(v: Any) -> str:
     if not isinstance(v, str):
-        raise SpecError(f"expected a string, got {v!r}")
+        raise SpecError(f"expected a string, got {show(v)}")
     return v
 
 

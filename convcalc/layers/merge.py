@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError, SpecError, show
 from .base import Arg, Ctx, LayerType, Node, Result, Shape, describe, fmt, register
 
 
@@ -103,7 +103,7 @@ def infer_concat(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
 @describe({"type": "integer"})
 def integer(v: Any) -> int:
     if not isinstance(v, int) or isinstance(v, bool):
-        raise SpecError(f"expected an integer, got {v!r}")
+        raise SpecError(f"expected an integer, got {show(v)}")
     return v
 
 

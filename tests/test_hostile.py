@@ -78,6 +78,9 @@ HOSTILE = [
     ("huge-junk-argument", "input: 8x8x1\nlayers:\n  - {conv: {filters: '" + "y" * 10_000 + "', kernel: 1}}\n",
      2, "error: {f}:3:22: layers[0], field 'filters': expected a positive integer, got "
         "'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy... (10002 characters)"),
+    ("conv-size-as-a-key", "input: 1x1\nlayers:\n  - conv: {size: 1, bias: false}\n",  # found by test_fuzz
+     2, "error: {f}:3:18: layers[0] (conv), field 'size': compact size 1 has 1 part; a 1D input needs 2: kxfilters "
+        "(e.g. 3x16)"),
     # blocks, repeat and ${...} (expansion limits: convcalc/spec/expand.py, expr.py)
     ("huge-repeat", "input: 8x8x1\nlayers:\n  - {relu: , repeat: 1000000000}\n",
      2, "error: {f}:3:5: layers[0]: the network expands to more than 100,000 layers"),

@@ -41,7 +41,7 @@ def compact_size(value: Any) -> dict[str, Any]:
 def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
     args = node.args
     if "size" in args:
-        size = args["size"]
+        size = args["size"] if isinstance(args["size"], tuple) else (args["size"],)  # `size: 16` written as a key
         if len(size) != rank + 1:
             form = "x".join(["k"] * rank + ["filters"])
             raise ShapeError(

@@ -62,6 +62,10 @@ class Plan:
     dtype: str = "float32"
     batch: int = 1
     notes: list[str] = field(default_factory=list)
+    # with symbols in the input (convcalc/limits.py): the layers' symbolic requirements and per
+    # symbol a Limit: its smallest valid value and the requirement setting it
+    requirements: list[Any] = field(default_factory=list)
+    limits: dict[str, Any] = field(default_factory=dict)
 
     @property
     def trainable(self) -> Dim:
@@ -87,8 +91,8 @@ class Plan:
     def output(self) -> Shape:
         return self.layers[-1].output if self.layers else self.input_shape
 
-    def peak_activation_elements(self) -> Dim | None:
-        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
+    def step_totals(self) -> list[Dim]:
+        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
         last_use: dict[str, int] = {}
         for i, lp in enumerate(self.layers):
             for name in lp.node.inputs:
@@ -97,16 +101,33 @@ class Plan:
             last_use[self.layers[-1].node.id] = len(self.layers)
         sizes: dict[str, Dim] = {INPUT: product(self.input_shape)}
         live = {INPUT}
-        peak: Dim = sizes[INPUT]
+        totals = []
         for i, lp in enumerate(self.layers):
             sizes[lp.node.id] = lp.activation_elements
             live.add(lp.node.id)
-            total = sum((sizes[name] for name in live), 0)
-            if not is_concrete(total):
-                return None
-            peak = max(peak, total)  # type: ignore[type-var]
+            totals.append(sum((sizes[name] for name in live), 0))
             live = {name for name in live if last_use.get(name, -1) > i}
-        return peak
+        return totals
+
+    def peak_activation(self) -> tuple[Dim | None, int | None]:
+        """The largest step total and the index of the layer where it occurs (the first, on a
+        tie); with symbols, the total that is largest for every valid value (proved by
+        convcalc/dominance.py), or (None, None) when no single layer's total is."""
+        totals = [product(self.input_shape)] + self.step_totals()
+        if all(is_concrete(t) for t in totals):
+            best = max(range(len(totals)), key=lambda i: (totals[i], -i))
+        else:
+            from .dominance import largest
+
+            minima = {name: lim.value for name, lim in self.limits.items() if lim.value is not None}
+            best = largest(totals, minima)  # type: ignore[assignment]
+            if best is None:
+                return None, None
+        return totals[best], (best - 1 if best else None)
+
+    def peak_activation_elements(self) -> Dim | None:
+        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
+        return self.peak_activation()[0]
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
@@ -156,8 +177,18 @@ def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         raise exc.located(loc=node.loc, layer=f"{node.path} ({node.type})")
 
 
-def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
-    """Run the shape engine over a spec."""
+def infer(spec: ModelSpec, **options: Any) -> Plan:
+    """Run the shape engine over a spec; with symbols in the input, also find their smallest
+    valid values and check the --set ones against them (convcalc/limits.py)."""
+    if spec.input is None or not any(isinstance(s, str) for s in spec.input):
+        return infer_once(spec, **options)
+    from .limits import infer_with_limits
+
+    return infer_with_limits(spec, infer_once, **options)
+
+
+def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
+    """Run the shape engine over a spec once, with the --set values substituted."""
     if spec.input is None:
         raise SpecError("no input shape: give --input (e.g. --input 28x28x1) or 'input:' in the file")
     shape, symbols = canonical_input(spec)

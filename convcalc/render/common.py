@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dims import Dim, is_concrete, to_str
+from ..dims import Dim, is_concrete, symbols, to_str
+from ..layers.base import fmt
 from ..engine import LayerPlan, Plan, display_kernel, display_shape
 
 MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 2 x MACs."
@@ -30,8 +31,8 @@ def shape_text(shape: Any) -> str:
 
 
 def size_text(shape: Any) -> str:
-    """Shapes the way the user writes them: 26x26x16."""
-    return "x".join(dim_json(s).__str__() for s in shape)
+    """Shapes the way the user writes them: 26x26x16, (ceil(T/4)-8)x18x8."""
+    return "x".join(fmt(s) for s in shape)
 
 
 def out_shape(plan: Plan, lp: LayerPlan) -> Any:
@@ -54,6 +55,17 @@ def nbytes(n: Dim) -> str:
     return text
 
 
+def peak_note(plan: Plan, peak: Any, index: Any) -> str | None:
+    """Why a symbolic peak is what it is (null for a concrete plan)."""
+    unset = [name for name, value in plan.symbols.items() if value is None]
+    if not unset:
+        return None
+    if peak is None:
+        return f"no single layer holds the most for every valid {', '.join(unset)}; give values with --set"
+    where = "the input alone" if index is None else plan.layers[index].node.id
+    return f"largest while {where} runs, for every valid {', '.join(unset)}"
+
+
 def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
     if lp.rf is None:
         return None
@@ -66,11 +78,23 @@ def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
 
 def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
     r = lp.result
-    lines = list(r.explain)
+    lines = list(r.explain) + requirement_lines(plan, lp)
     if lp.params != 0 or r.kernel is not None:
         lines.append(f"params: {r.params_formula} = {num(lp.params)}")
     if r.macs != 0:
         lines.append(f"MACs: {r.macs_formula} = {num(r.macs)}")
+    return lines
+
+
+def requirement_lines(plan: Plan, lp: LayerPlan) -> list[str]:
+    """The layer's requirements on symbols without a value, each with the values meeting it."""
+    lines = []
+    for req in plan.requirements:
+        if req.index == lp.node.index and not symbols(req.expr) & {
+                name for name, value in plan.symbols.items() if value is not None}:
+            (name, *more) = sorted(symbols(req.expr))
+            fits = f": {name} >= {req.least}" if req.least is not None else ""
+            lines.append(f"needs {req.text} ({req.name}){fits}")
     return lines
 
 

@@ -1,0 +1,118 @@
+"""Which of several symbolic sizes is the largest for *every* valid value of the symbols.
+
+A maximum of expressions (the peak memory over the layers) has no closed form in
+:mod:`convcalc.dims`; but usually one candidate is at least every other for all valid values,
+and then it *is* the maximum. This module proves that exactly or says it cannot.
+
+The proof that ``a - b >= 0`` for all symbol values ``>= minima``: each symbol ``x`` has a
+period ``L`` (:func:`convcalc.dims.period`) such that on every residue class
+``x = L*(q0 + u) + r`` the difference is an integer polynomial in ``u >= 0`` of known degree
+``D``. A polynomial of degree ``<= D`` is the sum of its forward differences at ``u = 0``
+times ``binomial(u, k)``, and ``binomial(u, k) >= 0`` for integers ``u >= 0``; so if every
+forward difference (computed from the ``(D+1)`` values per symbol) is ``>= 0`` the difference
+is ``>= 0`` on the whole class. For one symbol of degree 1 this is exact: a negative value
+or slope is a counterexample. The work grows with the product of the periods, so it stops at
+:data:`BUDGET` evaluations and answers "cannot tell".
+"""
+
+from __future__ import annotations
+
+from itertools import product as cartesian
+from typing import Sequence
+
+from .dims import Dim, degree, function, is_concrete, period, symbols
+
+BUDGET = 200_000  # evaluations of compiled expressions per question (about 0.1 s)
+FAR = 1_000_003  # a large, odd, prime offset: where the candidates are ranked
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def spend(self, n: int) -> bool:
+        self.left -= n
+        return self.left >= 0
+
+
+def _differences(values: list, extents: Sequence[int]) -> list:
+    """Forward differences at 0 along every axis of a row-major grid (last axis fastest)."""
+    out = list(values)
+    stride = 1
+    for extent in reversed(extents):
+        block = stride * extent
+        for start in range(0, len(out), block):
+            for off in range(stride):
+                idx = range(start + off, start + block, stride)
+                for i, v in zip(idx, _newton([out[i] for i in idx])):
+                    out[i] = v
+        stride = block
+    return out
+
+
+def _newton(col_values: list) -> list:
+    """The forward differences at 0 of a sequence p(0), p(1), ..., p(D)."""
+    coeffs, row = [], list(col_values)
+    while row:
+        coeffs.append(row[0])
+        row = [row[j + 1] - row[j] for j in range(len(row) - 1)]
+    return coeffs
+
+
+def nonnegative(x: Dim, minima: dict[str, int], budget: _Budget | None = None) -> bool | None:
+    """True if x >= 0 for every value of its symbols >= minima, False if not, None if the
+    test cannot tell (or the budget ran out)."""
+    if is_concrete(x):
+        return x >= 0  # type: ignore[operator]
+    budget = budget or _Budget(BUDGET)
+    names = tuple(sorted(symbols(x)))
+    f = function(x, names)
+    periods = [period(x, n) for n in names]
+    degrees = [degree(x, n) for n in names]
+    points = 1
+    for p, d in zip(periods, degrees):
+        points *= p * (d + 1)
+    if not budget.spend(points):
+        return None
+    exact = len(names) == 1 and degrees[0] <= 1
+    for residues in cartesian(*(range(p) for p in periods)):
+        bases = [_first_at_least(minima.get(n, 1), p, r) for n, p, r in zip(names, periods, residues)]
+        axes = [[b + p * u for u in range(d + 1)] for b, p, d in zip(bases, periods, degrees)]
+        values = [f(*point) for point in cartesian(*axes)]
+        if min(values) < 0:
+            return False
+        if min(_differences(values, [d + 1 for d in degrees])) < 0:
+            if exact:
+                return False
+            return None
+    return True
+
+
+def _first_at_least(lo: int, step: int, residue: int) -> int:
+    """The smallest v >= max(lo, 1) with v % step == residue."""
+    lo = max(lo, 1)
+    return lo + (residue - lo) % step
+
+
+def largest(exprs: Sequence[Dim], minima: dict[str, int], tries: int = 3) -> int | None:
+    """The index of an expression >= all the others for every valid value, or None."""
+    if not exprs:
+        return None
+    distinct: dict[Dim, int] = {}
+    for i, e in enumerate(exprs):
+        distinct.setdefault(e, i)
+    names = sorted(set().union(*(symbols(e) for e in distinct)))
+    far = {n: minima.get(n, 1) + FAR + 2 * k for k, n in enumerate(names)}
+
+    def rank(e: Dim) -> int:
+        return function(e, tuple(names))(*(far[n] for n in names))
+
+    order = sorted(distinct, key=lambda e: (-rank(e), distinct[e]))
+    budget = _Budget(BUDGET)
+    for cand in order[:tries]:
+        verdicts = [nonnegative(cand - other, minima, budget) for other in order if other != cand]
+        if all(v is True for v in verdicts):
+            return distinct[cand]
+        if budget.left < 0:
+            return None
+    return None

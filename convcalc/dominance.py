@@ -1,8 +1,8 @@
-"""Which of several symbolic sizes is the largest for *every* valid value of the symbols.
+"""Which of several symbolic sizes can be the largest for some valid value of the symbols.
 
 A maximum of expressions (the peak memory over the layers) has no closed form in
-:mod:`convcalc.dims`; but usually one candidate is at least every other for all valid values,
-and then it *is* the maximum. This module proves that exactly or says it cannot.
+:mod:`convcalc.dims`; but most candidates are provably at most some other one for every valid
+value, and dropping them leaves a short exact ``max(...)``, often of a single expression.
 
 The proof that ``a - b >= 0`` for all symbol values ``>= minima``: each symbol ``x`` has a
 period ``L`` (:func:`convcalc.dims.period`) such that on every residue class
@@ -12,7 +12,7 @@ times ``binomial(u, k)``, and ``binomial(u, k) >= 0`` for integers ``u >= 0``; s
 forward difference (computed from the ``(D+1)`` values per symbol) is ``>= 0`` the difference
 is ``>= 0`` on the whole class. For one symbol of degree 1 this is exact: a negative value
 or slope is a counterexample. The work grows with the product of the periods, so it stops at
-:data:`BUDGET` evaluations and answers "cannot tell".
+:data:`BUDGET` evaluations and answers "cannot tell" (the expression is then kept).
 """
 
 from __future__ import annotations
@@ -94,25 +94,21 @@ def _first_at_least(lo: int, step: int, residue: int) -> int:
     return lo + (residue - lo) % step
 
 
-def largest(exprs: Sequence[Dim], minima: dict[str, int], tries: int = 3) -> int | None:
-    """The index of an expression >= all the others for every valid value, or None."""
-    if not exprs:
-        return None
+def maximal(exprs: Sequence[Dim], minima: dict[str, int]) -> list[int]:
+    """Indices of expressions whose maximum equals the maximum of all of them: an expression
+    is dropped only when another is proved >= it for every valid value (so the max of the
+    kept ones is exact even when a proof fails). The first index of each distinct expression,
+    largest first (ranked far out, where the symbols are large)."""
     distinct: dict[Dim, int] = {}
     for i, e in enumerate(exprs):
         distinct.setdefault(e, i)
     names = sorted(set().union(*(symbols(e) for e in distinct)))
-    far = {n: minima.get(n, 1) + FAR + 2 * k for k, n in enumerate(names)}
-
-    def rank(e: Dim) -> int:
-        return function(e, tuple(names))(*(far[n] for n in names))
-
-    order = sorted(distinct, key=lambda e: (-rank(e), distinct[e]))
+    far = [minima.get(n, 1) + FAR + 2 * k for k, n in enumerate(names)]
+    order = sorted(distinct, key=lambda e: (-function(e, tuple(names))(*far), distinct[e]))
     budget = _Budget(BUDGET)
-    for cand in order[:tries]:
-        verdicts = [nonnegative(cand - other, minima, budget) for other in order if other != cand]
-        if all(v is True for v in verdicts):
-            return distinct[cand]
-        if budget.left < 0:
-            return None
-    return None
+    kept: list[Dim] = []
+    for e in order:
+        if not any(nonnegative(k - e, minima, budget) for k in kept):
+            kept.append(e)
+    kept = [e for e in kept if not any(k != e and nonnegative(k - e, minima, budget) for k in kept)]
+    return [distinct[e] for e in kept]

@@ -109,25 +109,25 @@ class Plan:
             live = {name for name in live if last_use.get(name, -1) > i}
         return totals
 
-    def peak_activation(self) -> tuple[Dim | None, int | None]:
-        """The largest step total and the index of the layer where it occurs (the first, on a
-        tie); with symbols, the total that is largest for every valid value (proved by
-        convcalc/dominance.py), or (None, None) when no single layer's total is."""
+    def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
+        """Peak activation elements as the max of the returned totals, each with the index of
+        the layer running then (None: the input alone). A concrete plan gives one int (the
+        first layer on a tie). With symbols, the totals that may be the largest for some valid
+        value (convcalc/dominance.py drops those provably at most another): a single
+        expression when one layer's total is the largest for every valid value."""
         totals = [product(self.input_shape)] + self.step_totals()
         if all(is_concrete(t) for t in totals):
-            best = max(range(len(totals)), key=lambda i: (totals[i], -i))
+            keep = [max(range(len(totals)), key=lambda i: (totals[i], -i))]
         else:
-            from .dominance import largest
+            from .dominance import maximal
 
-            minima = {name: lim.value for name, lim in self.limits.items() if lim.value is not None}
-            best = largest(totals, minima)  # type: ignore[assignment]
-            if best is None:
-                return None, None
-        return totals[best], (best - 1 if best else None)
+            keep = maximal(totals, {n: lim.value for n, lim in self.limits.items() if lim.value})
+        return [totals[i] for i in keep], [i - 1 if i else None for i in keep]
 
     def peak_activation_elements(self) -> Dim | None:
-        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
-        return self.peak_activation()[0]
+        """Largest sum of live tensors while any one layer runs; None if no single expression is."""
+        terms = self.peak_activation()[0]
+        return terms[0] if len(terms) == 1 else None
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..dims import Dim, is_concrete, symbols, to_str
 from ..layers.base import fmt
-from ..engine import LayerPlan, Plan, display_kernel, display_shape
+from ..engine import DTYPE_BYTES, LayerPlan, Plan, display_kernel, display_shape
 
 MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 2 x MACs."
 
@@ -55,15 +55,25 @@ def nbytes(n: Dim) -> str:
     return text
 
 
-def peak_note(plan: Plan, peak: Any, index: Any) -> str | None:
-    """Why a symbolic peak is what it is (null for a concrete plan)."""
-    unset = [name for name, value in plan.symbols.items() if value is None]
-    if not unset:
-        return None
-    if peak is None:
-        return f"no single layer holds the most for every valid {', '.join(unset)}; give values with --set"
-    where = "the input alone" if index is None else plan.layers[index].node.id
-    return f"largest while {where} runs, for every valid {', '.join(unset)}"
+MAX_TERMS = 4  # a symbolic peak of more totals than this is reported as null
+
+
+def peak_bytes(plan: Plan) -> tuple[Dim | str | None, str | None]:
+    """Peak activation bytes (an int, an expression, a "max(a, b)" string of expressions, or
+    None when more than MAX_TERMS totals may be the largest) and a note on where it is."""
+    terms, where = plan.peak_activation()
+    scale = DTYPE_BYTES[plan.dtype] * plan.batch
+    unset = ", ".join(name for name, value in plan.symbols.items() if value is None)
+    names = ["the input" if i is None else plan.layers[i].node.id for i in where]
+    if len(terms) == 1:
+        note = f"the largest total is at {names[0]} for every valid {unset}" if unset else None
+        return terms[0] * scale, note
+    if len(terms) > MAX_TERMS:
+        return None, (f"the largest of {len(terms)} layers' totals, which one depends on {unset}; "
+                      "give values with --set")
+    text = "max(" + ", ".join(to_str(t * scale) for t in terms) + ")"
+    at = ", ".join(names[:-1]) + " and " + names[-1]
+    return text, f"the largest of the totals at {at}; which one depends on {unset}"
 
 
 def rf_json(lp: LayerPlan) -> dict[str, Any] | None:

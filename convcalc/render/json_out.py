@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..engine import DTYPE_BYTES, Plan, display_shape
-from .common import dim_json, peak_note, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+from ..engine import Plan, display_shape
+from .common import dim_json, peak_bytes, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
 
 SCHEMA_VERSION = 1
 
@@ -39,8 +39,7 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    peak, index = plan.peak_activation()
-    width = DTYPE_BYTES[plan.dtype]
+    peak, note = peak_bytes(plan)
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -48,8 +47,8 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": None if peak is None else dim_json(peak * width * plan.batch),
-        "peak_activation_note": peak_note(plan, peak, index),
+        "peak_activation_bytes": peak if peak is None or isinstance(peak, str) else dim_json(peak),
+        "peak_activation_note": note,
         "dtype": plan.dtype,
         "batch": plan.batch,
     }

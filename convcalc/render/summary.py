@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import DTYPE_BYTES, Plan
-from .common import MACS_NOTE, mismatch_value, nbytes, num, peak_note
+from .common import MACS_NOTE, mismatch_value, nbytes, num, peak_bytes
 
 
 def totals_lines(plan: Plan) -> list[str]:
@@ -15,18 +15,19 @@ def totals_lines(plan: Plan) -> list[str]:
         f"MACs: {num(plan.macs)}   FLOPs: {num(2 * plan.macs)}",
         f"Parameter memory: {nbytes(plan.param_bytes)} ({plan.dtype}, {width} B each)",
     ]
-    lines.append(peak_line(plan))
+    lines.extend(peak_lines(plan))
     lines.append(MACS_NOTE)
     return lines
 
 
-def peak_line(plan: Plan) -> str:
-    peak, index = plan.peak_activation()
-    note = peak_note(plan, peak, index)
+def peak_lines(plan: Plan) -> list[str]:
+    """The peak line, and with symbols unset a second line saying where it is."""
+    peak, note = peak_bytes(plan)
     if peak is None:
-        return f"Peak activation memory: not one expression ({note})"
-    how = f"batch {plan.batch}, inference, by liveness" + (f"; {note}" if note else "")
-    return f"Peak activation memory: {nbytes(peak * DTYPE_BYTES[plan.dtype] * plan.batch)} ({how})"
+        return [f"Peak activation memory: not computed ({note})"]
+    amount = peak + " B" if isinstance(peak, str) else nbytes(peak)
+    line = f"Peak activation memory: {amount} (batch {plan.batch}, inference, by liveness)"
+    return [line] + ([f"  {note}"] if note else [])
 
 
 def limit_lines(plan: Plan) -> list[str]:

@@ -97,7 +97,7 @@ def _common_options(f: Any) -> Any:
 
 
 def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
-    from .layers import REGISTRY
+    from .layers.basic import ACTIVATIONS
     from .spec import ModelSpec, flag_layer, load_file, parse_shape
     from .errors import Loc
 
@@ -120,8 +120,9 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
             type_name, value = split_type(value or "")
         elif flag == "--act":
             name = (value or "").strip()
-            elementwise = name in REGISTRY and REGISTRY[name].elementwise
-            type_name, value = (name, None) if elementwise else ("activation", name)
+            # a named activation type (relu, gelu, ...) stays itself; others go through `activation`,
+            # whose argument check rejects anything that is not an activation
+            type_name, value = (name, None) if name in ACTIVATIONS else ("activation", name)
         spec.layers.append(flag_layer(type_name or "", value, i, flag))
     return spec
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
@@ -224,10 +223,13 @@ def display_shape(shape: Shape, layout: str) -> Shape:
     return shape
 
 
-def display_kernel(kernel: Shape | None, kernel_layout: str) -> Shape | None:
-    """Canonical HWIO (spatial..., I, O) as HWIO or OIHW (O, I, spatial...)."""
+def display_kernel(kernel: Shape | None, kernel_layout: str, oihw: Shape | None = None) -> Shape | None:
+    """Canonical HWIO (spatial..., I, O) as HWIO or OIHW (O, I, spatial...); ``oihw`` is a layer's
+    own PyTorch order where that is not the plain transform (Result.oihw)."""
     if kernel is None or kernel_layout == "hwio":
         return kernel
+    if oihw is not None:
+        return oihw
     return (kernel[-1], kernel[-2]) + tuple(kernel[:-2])
 
 

@@ -54,7 +54,7 @@ def layer(draw, rank: int) -> dict:
         args["filters"] = draw(st.integers(1, 3))
         args["stride"] = per_axis(draw, rank, 1, 3)
         args["dilation"] = per_axis(draw, rank, 1, 3)
-        words = ("valid", "same", "full") if kind == "conv" else ("valid", "same")
+        words = ("valid", "same", "full")
         args["padding"] = padding(draw, rank, words, 3)
         if kind == "conv_transpose":
             known = REGISTRY["conv_transpose"].args

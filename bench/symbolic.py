@@ -11,8 +11,6 @@ bench/README.md.
 
 from __future__ import annotations
 
-import argparse
-import re
 import statistics
 import sys
 import time
@@ -21,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from startup import PY, ROOT, machine, timed  # noqa: E402
+from startup import PY, bench_main, machine, timed  # noqa: E402
 
 CONCRETE = ["examples/seed-filterbank.yaml"]
 SYMBOLIC = ["examples/seed-filterbank-symbolic.yaml"]
@@ -65,22 +63,9 @@ def table(runs: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--write", action="store_true", help="update bench/README.md")
-    args = parser.parse_args()
-    result = table(args.runs)
-    print(result)
-    if args.write:
-        readme = ROOT / "bench" / "README.md"
-        section = (f"## Symbolic sizes\n\nMedian of {args.runs} runs after a warm-up; {machine()}; "
-                   f"{time.strftime('%Y-%m-%d')}.\nCommand: `python bench/symbolic.py --runs {args.runs} --write`\n\n"
-                   f"{result}\n")
-        text = readme.read_text()
-        pattern = r"## Symbolic sizes\n.*?(?=\n## |\Z)"
-        text = re.sub(pattern, lambda _: section, text, flags=re.S) if "## Symbolic sizes" in text \
-            else text.rstrip("\n") + "\n\n" + section
-        readme.write_text(text)
+    bench_main(__doc__, "Symbolic sizes", 9, table, lambda runs: (
+        f"Median of {runs} runs after a warm-up; {machine()}; {time.strftime('%Y-%m-%d')}.\n"
+        f"Command: `python bench/symbolic.py --runs {runs} --write`"))
 
 
 if __name__ == "__main__":

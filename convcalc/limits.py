@@ -134,13 +134,13 @@ def check_values(reqs: list[Requirement], values: dict[str, int], limits: dict[s
         names = symbols(req.expr)
         if not names <= set(values) or _holds(req, values):
             continue
-        at = evaluate(req.expr, values)
-        fits = f", which holds from {_given(names, {n: req.least for n in names})} on" \
-            if req.least is not None else ""
-        best = {n: max(values[n], limits[n].value) for n in names}
+        given = _given(names, values)
+        detail = "" if to_str(req.expr) in names else (
+            (f", which holds from {_given(names, {n: req.least for n in names})} on" if req.least else "")
+            + f"; at {given} it is {evaluate(req.expr, values)}")
+        best = {n: max(values[n], limits[n].value or 1) for n in names}
         raise ShapeError(
-            f"{_given(names, values)} is too small: this layer needs {req.text} "
-            f"({req.name}){fits}, but it is {at} here",
+            f"{given} is too small: this layer needs {req.text} ({req.name}){detail}",
             loc=req.loc, layer=req.where,
             hint=f"give {_given(names, best)} or more (the line under `convcalc plan`'s table "
                  "names the smallest valid values)",

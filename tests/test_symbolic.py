@@ -111,6 +111,9 @@ MIN_CASES = [
     ("two symbols", "HxWx3", ["conv: {kernel: [5, 3], filters: 2}"],
      {"H": (5, "conv1", "H >= 5"), "W": (3, "conv1", "W >= 3")}),
     ("one symbol twice", "TxTx3", ["conv: {kernel: [5, 3], filters: 2}"], {"T": (5, "conv1", "T >= 5")}),
+    # a requirement joining two symbols is met by raising the first (the other at its minimum 1)
+    ("joint after reshape", "HxWx2", ["reshape: -1x2", "conv: {kernel: 5, filters: 3}"],
+     {"H": (5, "conv1", "H*W >= 5"), "W": (1, None, None)}),
 ]
 
 

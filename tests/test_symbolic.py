@@ -260,3 +260,28 @@ def test_a_wrong_expression_is_caught_at_the_values_where_it_is_wrong():
     assert [(m.layer_id, m.quantity, m.at) for m in report.mismatches] == [
         ("conv1", "output_shape", v) for v in samples if v["T"] >= 7]
     assert all(m.planned[0] == m.observed[0] + m.at["T"] // 7 for m in report.mismatches)
+
+
+def test_a_failed_sampled_check_exits_1_and_its_document_validates(monkeypatch):
+    import jsonschema
+
+    from convcalc.layers import REGISTRY
+    from convcalc.layers.base import LayerType
+
+    conv = REGISTRY["conv"]
+
+    def wrong(node, inputs, ctx):  # off by floor(n/7) on the first axis: right for sizes < 7
+        result = conv.infer(node, inputs, ctx)
+        result.output = (result.output[0] + floor_div(result.output[0], 7),) + result.output[1:]
+        return result
+
+    monkeypatch.setitem(REGISTRY, "conv", LayerType(**{**conv.__dict__, "infer": wrong}))
+    result = run("check", "--input", "Tx2", "--conv", "3x2", "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(json.loads(run("schema", "output").output)).validate(doc)
+    # smallest T 3 (kernel 3); the wrong output has period 7: odd 3+7+2 = 12 -> 13, even 13+8 = 21 -> 22
+    assert doc["check"]["values"] == [{"T": 3}, {"T": 4}, {"T": 13}, {"T": 22}]
+    # T-2 >= 7 only at 13 and 22
+    assert [(m["at"], m["quantity"], m["planned"][0] - m["observed"][0]) for m in doc["check"]["mismatches"]] == [
+        ({"T": 13}, "output_shape", 11 // 7), ({"T": 22}, "output_shape", 20 // 7)]

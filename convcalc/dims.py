@@ -46,6 +46,7 @@ _RESERVED = frozenset({"ceil", "floor"})
 _FLOORS: dict = {}  # caches: floor normal forms, atom symbol sets, display strings
 _SYMS: dict = {}
 _TEXTS: dict = {}
+_FUNCS: dict = {}
 
 
 def _cached(cache: dict, key, make):
@@ -407,8 +408,12 @@ def function(x: Dim, names: tuple[str, ...]):
     missing = symbols(x) - set(names)
     if missing:
         raise UnboundSymbolError(sorted(missing)[0])
-    code = _code(x._p) if isinstance(x, Expr) else str(int(x))
-    return eval(f"lambda {', '.join(names)}: {code}", {"__builtins__": {}})  # noqa: S307
+
+    def make():
+        code = _code(x._p) if isinstance(x, Expr) else str(int(x))
+        return eval(f"lambda {', '.join(names)}: {code}", {"__builtins__": {}})  # noqa: S307
+
+    return _cached(_FUNCS, (x, tuple(names)), make)
 
 
 # ---------------------------------------------------------------- display

@@ -17,9 +17,10 @@ or slope is a counterexample. The work grows with the product of the periods, so
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import product as cartesian
-from math import comb, prod
-from typing import Sequence
+from math import comb, lcm, prod
+from typing import Callable, Sequence
 
 from .dims import Dim, degree, function, is_concrete, period, symbols
 
@@ -48,22 +49,46 @@ def _delta(f, base: Sequence[int], levels: Sequence[int], periods: Sequence[int]
     return total
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the proof needs of an expression over fixed symbol names: a fast function, and per
+    name its period and degree (1 and 0 for a name it does not use)."""
+
+    f: Callable[..., int]
+    periods: tuple[int, ...]
+    degrees: tuple[int, ...]
+    uses: frozenset[str]
+
+    @staticmethod
+    def of(x: Dim, names: tuple[str, ...]) -> "_Shape":
+        return _Shape(function(x, names), tuple(period(x, n) for n in names),
+                      tuple(degree(x, n) for n in names), symbols(x))
+
+    def minus(self, other: "_Shape") -> "_Shape":
+        """self - other, without building the expression: evaluated as the two functions."""
+        f, g = self.f, other.f
+        return _Shape(lambda *v: f(*v) - g(*v), tuple(map(lcm, self.periods, other.periods)),
+                      tuple(map(max, self.degrees, other.degrees)), self.uses | other.uses)
+
+
 def nonnegative(x: Dim, minima: dict[str, int], budget: _Budget | None = None) -> bool | None:
     """True if x >= 0 for every value of its symbols >= minima, False if not, None if the
-    test cannot tell (or the budget ran out).
-
-    Along a symbol of degree 1 the differences do not depend on its class (each atom changes
-    by the same amount whatever its value), so a difference of order >= 1 along it is taken on
-    one class only: the work is about the product of the periods, not 2**symbols times it."""
+    test cannot tell (or the budget ran out)."""
     if is_concrete(x):
         return x >= 0  # type: ignore[operator]
-    budget = budget or _Budget(BUDGET)
     names = tuple(sorted(symbols(x)))
-    f = function(x, names)
-    periods = [period(x, n) for n in names]
-    degrees = [degree(x, n) for n in names]
-    bases = [[_first_at_least(minima.get(n, 1), p, r) for r in range(p)] for n, p in zip(names, periods)]
-    exact = len(names) == 1 and degrees[0] <= 1
+    return _nonnegative(_Shape.of(x, names), names, minima, budget or _Budget(BUDGET))
+
+
+def _nonnegative(x: _Shape, names: tuple[str, ...], minima: dict[str, int], budget: _Budget) -> bool | None:
+    """nonnegative() on a _Shape. Along a symbol of degree 1 the differences do not depend on
+    its class (each atom changes by the same amount whatever its value), so a difference of
+    order >= 1 along it is taken on one class only: the work is about the product of the
+    periods, not 2**symbols times it."""
+    f, periods, degrees = x.f, x.periods, x.degrees
+    # the smallest value of each class, smallest first: counterexamples are usually small
+    bases = [sorted(_first_at_least(minima.get(n, 1), p, r) for r in range(p)) for n, p in zip(names, periods)]
+    exact = len(x.uses) == 1 and max(degrees) <= 1
     plans = []
     for levels in cartesian(*(range(d + 1) for d in degrees)):
         lists = [b if k == 0 or d > 1 else b[:1] for b, k, d in zip(bases, levels, degrees)]
@@ -72,7 +97,7 @@ def nonnegative(x: Dim, minima: dict[str, int], budget: _Budget | None = None) -
             return None
     for levels, lists in plans:
         if not any(levels):  # the values themselves: a negative one is a counterexample
-            if min(f(*base) for base in cartesian(*lists)) < 0:
+            if any(f(*base) < 0 for base in cartesian(*lists)):
                 return False
         elif any(_delta(f, base, levels, periods) < 0 for base in cartesian(*lists)):
             return False if exact else None
@@ -93,13 +118,18 @@ def maximal(exprs: Sequence[Dim], minima: dict[str, int]) -> list[int]:
     distinct: dict[Dim, int] = {}
     for i, e in enumerate(exprs):
         distinct.setdefault(e, i)
-    names = sorted(set().union(*(symbols(e) for e in distinct)))
+    names = tuple(sorted(set().union(*(symbols(e) for e in distinct))))
+    shapes = {e: _Shape.of(e, names) for e in distinct}
     far = [minima.get(n, 1) + FAR + 2 * k for k, n in enumerate(names)]
-    order = sorted(distinct, key=lambda e: (-function(e, tuple(names))(*far), distinct[e]))
+    order = sorted(distinct, key=lambda e: (-shapes[e].f(*far), distinct[e]))
     budget = _Budget(BUDGET)
+
+    def covers(k: Dim, e: Dim) -> bool:
+        return _nonnegative(shapes[k].minus(shapes[e]), names, minima, budget) is True
+
     kept: list[Dim] = []
     for e in order:
-        if not any(nonnegative(k - e, minima, budget) for k in kept):
+        if not any(covers(k, e) for k in kept):
             kept.append(e)
-    kept = [e for e in kept if not any(k != e and nonnegative(k - e, minima, budget) for k in kept)]
+    kept = [e for e in kept if not any(k != e and covers(k, e) for k in kept)]
     return [distinct[e] for e in kept]

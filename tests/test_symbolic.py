@@ -285,3 +285,10 @@ def test_a_failed_sampled_check_exits_1_and_its_document_validates(monkeypatch):
     # T-2 >= 7 only at 13 and 22
     assert [(m["at"], m["quantity"], m["planned"][0] - m["observed"][0]) for m in doc["check"]["mismatches"]] == [
         ({"T": 13}, "output_shape", 11 // 7), ({"T": 22}, "output_shape", 20 // 7)]
+
+
+def test_symbolic_plan_json_stays_light():
+    from test_startup import loaded
+
+    # the smallest-value search and the peak proof are pure Python too
+    assert loaded("plan", "examples/seed-filterbank-symbolic.yaml", "--format", "json") == set()

@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_CHECK_FAILED, EXIT_INTERNAL, ConvCalcError, InternalError, SpecError
-from .limits import too_long_to_print
+from .input_limits import too_long_to_print
 from .render import FORMATS
 from .usage import Quantity, UniformCommand, UniformErrors, UniformGroup
 
@@ -111,7 +111,7 @@ def _common_options(f: Any) -> Any:
 def _set_value(item: str) -> tuple[str, int]:
     """``--set T=1000`` -> ("T", 1000)."""
     from .errors import Loc
-    from .limits import int_from_text
+    from .input_limits import int_from_text
 
     name, eq, value = item.partition("=")
     digits = value.strip()
@@ -178,7 +178,7 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     outcomes = evaluate(plan, _limits(spec, opts))
     report = None
     if check:
-        from .reference import check as run_check
+        from .symcheck import check as run_check  # at several values if symbols are unset
 
         report = run_check(plan, seed=opts.get("seed", 0), max_bytes=opts.get("max_check_memory"))
     return plan, report, outcomes

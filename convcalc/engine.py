@@ -62,6 +62,10 @@ class Plan:
     dtype: str = "float32"
     batch: int = 1
     notes: list[str] = field(default_factory=list)
+    # with symbols in the input (convcalc/limits.py): the layers' symbolic requirements and per
+    # symbol a Limit: its smallest valid value and the requirement setting it
+    requirements: list[Any] = field(default_factory=list)
+    limits: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
@@ -88,8 +92,8 @@ class Plan:
     def output(self) -> Shape:
         return self.layers[-1].output if self.layers else self.input_shape
 
-    def peak_activation_elements(self) -> Dim | None:
-        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
+    def step_totals(self) -> list[Dim]:
+        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
         last_use: dict[str, int] = {}
         for i, lp in enumerate(self.layers):
             for name in lp.node.inputs:
@@ -98,16 +102,33 @@ class Plan:
             last_use[self.layers[-1].node.id] = len(self.layers)
         sizes: dict[str, Dim] = {INPUT: product(self.input_shape)}
         live = {INPUT}
-        peak: Dim = sizes[INPUT]
+        totals = []
         for i, lp in enumerate(self.layers):
             sizes[lp.node.id] = lp.activation_elements
             live.add(lp.node.id)
-            total = sum((sizes[name] for name in live), 0)
-            if not is_concrete(total):
-                return None
-            peak = max(peak, total)  # type: ignore[type-var]
+            totals.append(sum((sizes[name] for name in live), 0))
             live = {name for name in live if last_use.get(name, -1) > i}
-        return peak
+        return totals
+
+    def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
+        """Peak activation elements as the max of the returned totals, each with the index of
+        the layer running then (None: the input alone). A concrete plan gives one int (the
+        first layer on a tie). With symbols, the totals that may be the largest for some valid
+        value (convcalc/dominance.py drops those provably at most another): a single
+        expression when one layer's total is the largest for every valid value."""
+        totals = [product(self.input_shape)] + self.step_totals()
+        if all(is_concrete(t) for t in totals):
+            keep = [max(range(len(totals)), key=lambda i: (totals[i], -i))]
+        else:
+            from .dominance import maximal
+
+            keep = maximal(totals, {n: lim.value for n, lim in self.limits.items() if lim.value})
+        return [totals[i] for i in keep], [i - 1 if i else None for i in keep]
+
+    def peak_activation_elements(self) -> Dim | None:
+        """Largest sum of live tensors while any one layer runs; None if no single expression is."""
+        terms = self.peak_activation()[0]
+        return terms[0] if len(terms) == 1 else None
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
@@ -173,8 +194,18 @@ def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         raise exc.located(loc=node.loc, layer=f"{node.path} ({node.type})")
 
 
-def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
-    """Run the shape engine over a spec."""
+def infer(spec: ModelSpec, **options: Any) -> Plan:
+    """Run the shape engine over a spec; with symbols in the input, also find their smallest
+    valid values and check the --set ones against them (convcalc/limits.py)."""
+    if spec.input is None or not any(isinstance(s, str) for s in spec.input):
+        return infer_once(spec, **options)
+    from .limits import infer_with_limits
+
+    return infer_with_limits(spec, infer_once, **options)
+
+
+def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
+    """Run the shape engine over a spec once, with the --set values substituted."""
     if spec.input is None:
         raise SpecError("no input shape: give --input (e.g. --input 28x28x1) or 'input:' in the file")
     shape, symbols = canonical_input(spec)

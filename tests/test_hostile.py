@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from convcalc.cli import main
-from convcalc.limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
+from convcalc.input_limits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
 
 
 def billion_laughs(levels: int = 9) -> str:

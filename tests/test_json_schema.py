@@ -57,8 +57,9 @@ DOCUMENTS = [
     (["plan", "--input", "Tx80x3", "--conv", "3x3x8,stride=2,padding=same"], 0),
     (["plan", "--input", "28x28x1", "--conv", "3x3x16,strid=2"], 2),  # spec
     (["plan", "--input", "4x4x1", "--conv", "5x5x3"], 2),  # shape
-    (["check", "--input", "200000x200000x3", "--conv", "3x3x8", "--max-check-memory", "1G"], 2),  # check
-    (["check", "--input", "Tx80x3", "--conv", "3x3x8"], 2),  # check: symbolic sizes
+    (["check", "--input", "200000x200000x3", "--conv", "3x3x8", "--max-check-memory", "1G"], 2),  # check: refused
+    (["check", "--input", "Tx80x3", "--conv", "3x3x8"], 0),  # checked at sampled values of T
+    (["check", SEED, "--max-check-memory", "1k"], 2),  # check: refused
     (["plan", "--max-params", "5 apples"], 2),  # usage
 ]
 

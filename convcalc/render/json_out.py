@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..engine import DTYPE_BYTES, Plan, display_shape
-from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+from ..engine import Plan, display_shape
+from .common import dim_json, peak_bytes, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
 
 SCHEMA_VERSION = 1
 
@@ -53,8 +53,7 @@ def groups_list(plan: Plan) -> list[dict[str, Any]]:
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    peak = plan.peak_activation_elements()
-    width = DTYPE_BYTES[plan.dtype]
+    peak, note = peak_bytes(plan)
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -62,10 +61,23 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": None if peak is None else dim_json(peak * width * plan.batch),
+        "peak_activation_bytes": peak if peak is None or isinstance(peak, str) else dim_json(peak),
+        "peak_activation_note": note,
         "dtype": plan.dtype,
         "batch": plan.batch,
     }
+
+
+def limits_dict(plan: Plan) -> dict[str, Any]:
+    """input.min_values and input.min_value_sources (see docs/json-output.md)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for name, lim in plan.limits.items():
+        values[name] = lim.value
+        req = lim.by
+        sources[name] = None if req is None else {
+            "index": req.index, "layer": req.layer, "requires": req.text, "what": req.name}
+    return {"min_values": values, "min_value_sources": sources}
 
 
 def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
@@ -73,8 +85,10 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
         "status": report.status,
         "backend": report.backend,
         "compared": report.compared,
+        "values": list(getattr(report, "values", [{}])),
         "mismatches": [
             {
+                "at": dict(getattr(m, "at", {})),
                 "index": m.index,
                 "layer": m.layer_id,
                 "quantity": m.quantity,
@@ -97,6 +111,7 @@ def plan_dict(plan: Plan, report: Any = None, budgets: Any = ()) -> dict[str, An
         "input": {
             "shape": shape_json(display_shape(plan.input_shape, plan.layout)),
             "symbols": dict(plan.symbols),
+            **limits_dict(plan),
         },
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],

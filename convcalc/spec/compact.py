@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..errors import SpecError
-from ..limits import int_from_text
+from ..input_limits import int_from_text
 
 SHORT_KEYS = {"s": "stride", "p": "padding", "d": "dilation", "g": "groups", "k": "kernel", "f": "filters"}
 

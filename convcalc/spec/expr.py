@@ -246,7 +246,7 @@ def evaluate(text: str, env: Mapping[str, Any]) -> int | bool:
     try:
         return _eval(parse(text), env)
     except ExprError as exc:
-        shown = text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
+        shown = text if len(text) <= MAX_LENGTH else f"{text[:80]}... ({len(text)} characters)"
         exc.message = f"in ${{{shown}}}: {exc.message}"
         exc.args = (exc.message,)
         raise

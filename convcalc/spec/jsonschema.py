@@ -141,7 +141,7 @@ def _top_schemas() -> dict[str, Any]:
                             {"type": "integer", "minimum": 1},
                             {"type": "array", "minItems": 1, "items": {"anyOf": [
                                 {"type": "integer", "minimum": 1},
-                                {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]}}]},
+                                {"type": "string", "pattern": r"^\s*([0-9]+|[A-Za-z_][A-Za-z0-9_]*)\s*$"}]}}]},
         "layout": {"enum": list(LAYOUTS), "description": "hwc: channels last (Keras), chw: channels first (PyTorch)"},
         "kernel_layout": {"enum": list(KERNEL_LAYOUTS), "description": "kernel shape order in the output"},
         "layers": {"type": "array", "description": "the layers, in order"},  # items: see spec_schema's if/then

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..budgets import parse_budgets
 from ..errors import Loc, SpecError, did_you_mean, show
-from ..limits import MAX_FILE_BYTES, check_int, int_from_text
+from ..input_limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
 from ..layers.base import REQUIRED
 from .blocks import parse_blocks

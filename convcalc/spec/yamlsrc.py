@@ -6,7 +6,7 @@ ourselves so that each value's location can be looked up by its path
 as ``!!python/object`` are refused. Aliases are followed with a budget, so an alias bomb
 ("billion laughs") is refused instead of expanded; nesting is bounded while composing (PyYAML's
 composer recurses, so ``[[[[...`` would otherwise exhaust the stack); duplicate keys are errors,
-not silently overwritten. The limits live in :mod:`convcalc.limits`.
+not silently overwritten. The limits live in :mod:`convcalc.input_limits`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import Loc, SpecError
-from ..limits import MAX_ALIAS_VALUES, MAX_DEPTH, check_int, digits_error
+from ..input_limits import MAX_ALIAS_VALUES, MAX_DEPTH, check_int, digits_error
 
 Path = tuple[Any, ...]
 

@@ -193,6 +193,7 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if opts["depth"] is not None and fmt not in ("table", "markdown"):
             raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
                             field="depth", hint="JSON lists every layer; group them by their 'path'")
+        sink.refuse_overwriting(file)
         plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
         failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"])
     except ConvCalcError as exc:

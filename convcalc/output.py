@@ -77,6 +77,14 @@ class Sink:
             for line in lines:
                 click.echo(line, err=True)
 
+    def refuse_overwriting(self, spec_file: str | None) -> None:
+        """UsageError if --output names the spec file itself (it would be lost)."""
+        if self.path and spec_file and os.path.exists(self.path) and os.path.exists(spec_file) \
+                and os.path.samefile(self.path, spec_file):
+            path, self.path = self.path, None  # the error document goes to stdout, not over the spec
+            raise UsageError(f"--output {path} is the spec file itself; it would be overwritten",
+                             loc=Loc("<cli>"), hint="write the output to another file")
+
     def _write(self, text: str) -> None:
         try:
             with open(self.path, "w", encoding="utf-8") as f:  # type: ignore[arg-type]

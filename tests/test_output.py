@@ -154,6 +154,15 @@ def test_output_file_that_cannot_be_written(tmp_path):
     assert result.stderr.splitlines()[0] == f"error: {target}: field '--output': cannot write the output file: No such file or directory"
 
 
+def test_output_never_overwrites_the_spec(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(SEED.read_text())
+    result = run("plan", spec, "--output", spec, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: <cli>: --output {spec} is the spec file itself; it would be overwritten"
+    assert spec.read_text() == SEED.read_text()
+
+
 def test_failures_reach_stderr_when_the_output_goes_to_a_file(tmp_path):
     result = run("plan", SEED, "--max-params", "1k", "--output", tmp_path / "out.txt")
     assert result.exit_code == 1

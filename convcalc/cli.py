@@ -89,6 +89,10 @@ def _common_options(f: Any) -> Any:
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
+        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                     default="float32", show_default=True, help="element type for the memory figures"),
+        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
     ]
     for option in reversed(options):
@@ -140,7 +144,8 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         from .engine import infer
 
         spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
-        plan = infer(spec, kernel_layout=opts["kernel_layout"])
+        chosen = _columns(opts["columns"])
+        plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
         report = None
         if check:
             from .reference import check as run_check
@@ -154,12 +159,22 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if opts.get("debug"):
             click.echo(traceback.format_exc(), err=True)
         ctx.exit(3)
-    render(plan, report, fmt, opts["explain"])
+    render(plan, report, fmt, opts["explain"], chosen)
     if report is not None and report.status != "passed":
         ctx.exit(EXIT_CHECK_FAILED)
 
 
-def render(plan: Any, report: Any, fmt: str, explain: bool) -> None:
+def _columns(text: str | None) -> tuple[str, ...] | None:
+    from .errors import Loc
+    from .render.columns import parse
+
+    try:
+        return parse(text) if text is not None else None
+    except SpecError as exc:
+        raise exc.located(loc=Loc("<cli>"))
+
+
+def render(plan: Any, report: Any, fmt: str, explain: bool, chosen: tuple[str, ...] | None = None) -> None:
     if fmt == "json":
         from .render.json_out import dumps, plan_dict
 
@@ -167,13 +182,13 @@ def render(plan: Any, report: Any, fmt: str, explain: bool) -> None:
     elif fmt == "markdown":
         from .render.markdown import render as markdown
 
-        click.echo(markdown(plan, report, explain=explain), nl=False)
+        click.echo(markdown(plan, report, explain=explain, chosen=chosen), nl=False)
     else:
         from rich.console import Console
 
         from .render.table import render as table
 
-        Console(soft_wrap=False).print(table(plan, report, explain=explain))
+        Console(soft_wrap=False).print(table(plan, report, explain=explain, chosen=chosen))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,11 +9,11 @@ makes it until its last consumer has run).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
-from .dims import Dim, is_concrete, symbol
+from .dims import Dim, symbol
 from .errors import ConvCalcError, SpecError
+from .fields import RF, UnusedInput, field_of, input_field, unused_input
 from .graph import INPUT, build
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
@@ -22,21 +22,13 @@ from .spec import ModelSpec
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
 
-@dataclass(frozen=True)
-class RF:
-    """Receptive field per spatial axis: size, jump (effective stride), start (centre of the first unit)."""
-
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[Fraction, ...]
-
-
 @dataclass
 class LayerPlan:
     node: Node
     input_shapes: list[Shape]
     result: Result
     rf: RF | None
+    rf_explain: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> Shape:
@@ -61,7 +53,8 @@ class Plan:
     layers: list[LayerPlan]
     dtype: str = "float32"
     batch: int = 1
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. misaligned paths where they merge
+    warnings: list[UnusedInput] = field(default_factory=list)  # e.g. input pixels a stride leaves unused
 
     @property
     def trainable(self) -> Dim:
@@ -89,24 +82,9 @@ class Plan:
 
     def peak_activation_elements(self) -> Dim | None:
         """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
-        last_use: dict[str, int] = {}
-        for i, lp in enumerate(self.layers):
-            for name in lp.node.inputs:
-                last_use[name] = i
-        if self.layers:
-            last_use[self.layers[-1].node.id] = len(self.layers)
-        sizes: dict[str, Dim] = {INPUT: product(self.input_shape)}
-        live = {INPUT}
-        peak: Dim = sizes[INPUT]
-        for i, lp in enumerate(self.layers):
-            sizes[lp.node.id] = lp.activation_elements
-            live.add(lp.node.id)
-            total = sum((sizes[name] for name in live), 0)
-            if not is_concrete(total):
-                return None
-            peak = max(peak, total)  # type: ignore[type-var]
-            live = {name for name in live if last_use.get(name, -1) > i}
-        return peak
+        from .memory import peak
+
+        return peak(self)[0]
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
@@ -133,20 +111,6 @@ def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
     return tuple(shape), symbols
 
 
-def _rf(prev: RF | None, result: Result, elementwise: bool) -> RF | None:
-    """Araujo et al. (Distill 2019): r += (k-1)*j; j *= s; start += ((k-1)/2 - pad_before)*j."""
-    if elementwise:
-        return prev
-    if result.rf is None or prev is None:
-        return None
-    size, jump, start = [], [], []
-    for (k, s, p), r, j, st in zip(result.rf, prev.size, prev.jump, prev.start):
-        size.append(r + (k - 1) * j)
-        jump.append(j * s)
-        start.append(st + (Fraction(k - 1, 2) - p) * j)
-    return RF(tuple(size), tuple(jump), tuple(start))
-
-
 def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     try:
         return lookup(node.type).infer(node, inputs, ctx)
@@ -165,15 +129,18 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
     ctx = Ctx(layout=spec.layout)
     shapes: dict[str, Shape] = {INPUT: shape}
     rank = len(shape) - 1
-    rfs: dict[str, RF | None] = {INPUT: RF((1,) * rank, (1,) * rank, (Fraction(0),) * rank) if rank else None}
-    layers = []
+    rfs: dict[str, RF | None] = {INPUT: input_field(rank)}
+    layers, notes, warnings = [], [], []
     for node in nodes:
         ins = [shapes[name] for name in node.inputs]
         result = infer_node(node, ins, ctx)
         shapes[node.id] = result.output
-        rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise) if len(ins) == 1 else None
-        rfs[node.id] = rf
-        layers.append(LayerPlan(node, ins, result, rf))
+        fs = field_of(node.id, node.inputs, [rfs[name] for name in node.inputs], result.rf, lookup(node.type).elementwise)
+        rfs[node.id] = fs.rf
+        notes += fs.notes
+        if len(ins) == 1:
+            warnings += unused_input(node.id, ins[0], result.output, result.rf)
+        layers.append(LayerPlan(node, ins, result, fs.rf, fs.explain))
     return Plan(
         name=spec.name,
         layout=spec.layout,
@@ -183,6 +150,8 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         layers=layers,
         dtype=dtype,
         batch=batch,
+        notes=notes,
+        warnings=warnings,
     )
 
 

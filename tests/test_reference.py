@@ -328,7 +328,8 @@ def test_seed_two_convs_28():
     report = check(plan_of("input: 28x28x1\nlayers:\n  - conv: 3x3x16\n  - conv: 3x3x32\n"))
     assert report.status == "passed" and report.backend == "numpy" and not report.mismatches
     assert layer_counts(report) == [((26, 26, 16), (3, 3, 1, 16), 160), ((24, 24, 32), (3, 3, 16, 32), 4640)]
-    assert report.compared == 2 * 6  # output, kernel, bias, trainable, non_trainable, macs
+    # per layer: output, kernel, bias, trainable, non_trainable, macs, receptive_field; then the peak
+    assert report.compared == 2 * 7 + 1
 
 
 def test_seed_two_convs_101():
@@ -399,7 +400,11 @@ def test_wrong_plan_is_reported(field, quantity):
     assert report.status == "failed"
     observed = {"output": (24, 24, 32), "trainable": 4640, "macs": 24 * 24 * 32 * 16 * 9, "non_trainable": 0,
                 "kernel": (3, 3, 16, 32), "bias": (32,)}[field]
-    assert report.mismatches == [Mismatch(1, "conv2", quantity, wrong, observed)]
+    expected = [Mismatch(1, "conv2", quantity, wrong, observed)]
+    if field == "output":  # the plan's peak (conv1 + conv2 alive) then uses the wrong size too
+        expected.append(Mismatch(-1, "model", "peak_activation_elements", 26 * 26 * 16 + 24 * 25 * 32,
+                                 26 * 26 * 16 + 24 * 24 * 32))
+    assert report.mismatches == expected
 
 
 def test_symbolic_plan_refused():

@@ -65,13 +65,29 @@ def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
 
 
 def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
+    from ..memory import layer_line
+
     r = lp.result
     lines = list(r.explain)
     if lp.params != 0 or r.kernel is not None:
         lines.append(f"params: {r.params_formula} = {num(lp.params)}")
     if r.macs != 0:
         lines.append(f"MACs: {r.macs_formula} = {num(r.macs)}")
-    return lines
+    return lines + lp.rf_explain + [layer_line(plan, lp)]
+
+
+def mismatch_text(plan: Plan, quantity: str, value: Any) -> str:
+    """A planned or observed value as one line of text (a receptive field as ``size 5x5, ...``)."""
+    value = mismatch_value(plan, quantity, value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_field_part(v)}" for key, v in value.items())
+    return str(value)
+
+
+def _field_part(v: Any) -> str:
+    if isinstance(v, list):
+        return "x".join("?" if x is None else f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+    return str(v)
 
 
 def mismatch_value(plan: Plan, quantity: str, value: Any) -> Any:
@@ -82,4 +98,6 @@ def mismatch_value(plan: Plan, quantity: str, value: Any) -> Any:
         value = display_kernel(value, plan.kernel_layout)
     if isinstance(value, tuple):
         return [dim_json(v) for v in value]
+    if isinstance(value, dict):
+        return value
     return dim_json(value) if isinstance(value, int) or not isinstance(value, (str, float, type(None))) else value

@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..engine import DTYPE_BYTES, Plan, display_shape
+from ..engine import Plan, display_shape
+from ..memory import bytes_of, naive_elements, peak
 from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
 
 SCHEMA_VERSION = 1
@@ -33,14 +34,14 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
         "macs": dim_json(r.macs),
         "macs_formula": r.macs_formula,
         "activation_elements": dim_json(lp.activation_elements),
+        "activation_bytes": dim_json(bytes_of(plan, lp.activation_elements)),
         "receptive_field": rf_json(lp),
         "explain": explain_lines(plan, lp),
     }
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    peak = plan.peak_activation_elements()
-    width = DTYPE_BYTES[plan.dtype]
+    top, where = peak(plan)
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -48,7 +49,9 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": None if peak is None else dim_json(peak * width * plan.batch),
+        "peak_activation_bytes": None if top is None else dim_json(bytes_of(plan, top)),
+        "peak_activation_layer": None if where is None else where.layer,
+        "naive_activation_bytes": dim_json(bytes_of(plan, naive_elements(plan))),
         "dtype": plan.dtype,
         "batch": plan.batch,
     }
@@ -59,6 +62,7 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
         "status": report.status,
         "backend": report.backend,
         "compared": report.compared,
+        "receptive_field_probed": list(report.probed),
         "mismatches": [
             {
                 "index": m.index,
@@ -86,6 +90,11 @@ def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
         "totals": totals_dict(plan),
+        "notes": list(plan.notes),
+        "warnings": [
+            {"kind": "unused_input", "layer": w.layer, "axis": w.axis, "pixels": w.pixels, "message": w.message}
+            for w in plan.warnings
+        ],
     }
     if report is not None:
         doc["check"] = check_dict(plan, report)

@@ -5,21 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import DTYPE_BYTES, Plan
-from .common import MACS_NOTE, mismatch_value, nbytes, num
+from ..fields import rf_text
+from ..memory import bytes_of, naive_elements, peak
+from .columns import headers
+from .common import MACS_NOTE, mismatch_text, nbytes, num
 
 
 def totals_lines(plan: Plan) -> list[str]:
     width = DTYPE_BYTES[plan.dtype]
-    peak = plan.peak_activation_elements()
+    top, where = peak(plan)
     lines = [
         f"Params: {num(plan.params)} (trainable {num(plan.trainable)}, non-trainable {num(plan.non_trainable)})",
         f"MACs: {num(plan.macs)}   FLOPs: {num(2 * plan.macs)}",
         f"Parameter memory: {nbytes(plan.param_bytes)} ({plan.dtype}, {width} B each)",
     ]
-    if peak is not None:
-        lines.append(f"Peak activation memory: {nbytes(peak * width * plan.batch)} (batch {plan.batch}, inference, by liveness)")
+    if top is not None and where is not None:
+        lines.append(f"Peak activation memory: {nbytes(bytes_of(plan, top))} (batch {plan.batch}, inference, by liveness)")
+    if plan.layers:
+        lines.append(f"All outputs summed (naive): {nbytes(bytes_of(plan, naive_elements(plan)))}")
     lines.append(MACS_NOTE)
     return lines
+
+
+def notice_lines(plan: Plan) -> list[str]:
+    """Notes (misaligned paths) and warnings (unused input pixels), shown under the table."""
+    return [f"Note: {note}" for note in plan.notes] + [f"Warning: {w.message}" for w in plan.warnings]
 
 
 def check_lines(plan: Plan, report: Any) -> list[str]:
@@ -29,18 +39,19 @@ def check_lines(plan: Plan, report: Any) -> list[str]:
         return [f"Verified on real tensors ({report.backend} executor): all {report.compared} planned quantities agree."]
     lines = [f"CHECK FAILED: {len(report.mismatches)} of {report.compared} planned quantities disagree:"]
     for m in report.mismatches:
-        planned, observed = (mismatch_value(plan, m.quantity, v) for v in (m.planned, m.observed))
+        planned, observed = (mismatch_text(plan, m.quantity, v) for v in (m.planned, m.observed))
         lines.append(f"  {m.layer_id} {m.quantity}: planned {planned}, observed {observed}")
     return lines
 
 
-def columns(plan: Plan, report: Any) -> list[str]:
-    """Table columns; "non-train." (of the params) appears when some parameters are not trainable."""
-    split = ["non-train."] if plan.non_trainable != 0 else []
-    return ["#", "layer", "type", "output", "kernel", "params", *split, "MACs"] + (["check"] if report else [])
+def columns(plan: Plan, report: Any, chosen: tuple[str, ...] | None = None) -> list[str]:
+    """Table headers: the chosen columns (render/columns.py), by default "non-train." (of the
+    params) only when some parameters are not trainable."""
+    return headers(plan, report, chosen)
 
 
 def cells(plan: Plan, lp: Any, report: Any, bad: dict[int, list[str]]) -> dict[str, str]:
+    from ..engine import display_shape
     from .common import kernel_shape, out_shape, shape_text, size_text
 
     issues = bad.get(lp.node.index)
@@ -48,11 +59,16 @@ def cells(plan: Plan, lp: Any, report: Any, bad: dict[int, list[str]]) -> dict[s
         "#": str(lp.node.index),
         "layer": lp.node.id,
         "type": lp.node.type,
+        "input": size_text(display_shape(lp.input_shapes[0], plan.layout)),
         "output": size_text(out_shape(plan, lp)),
         "kernel": shape_text(kernel_shape(plan, lp)) if lp.result.kernel is not None else "",
         "params": num(lp.params),
         "non-train.": num(lp.result.non_trainable),
         "MACs": num(lp.result.macs),
+        "FLOPs": num(2 * lp.result.macs),
+        "RF": rf_text(lp.rf),
+        "act. elements": num(lp.activation_elements),
+        "act. bytes": num(bytes_of(plan, lp.activation_elements)),
         "check": ("✗ " + ", ".join(issues)) if issues else "✓",
     }
 

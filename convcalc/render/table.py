@@ -10,17 +10,17 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import Plan, display_shape
+from ..memory import explain_totals
+from .columns import RIGHT
 from .common import explain_lines, size_text
-from .summary import cells, check_lines, columns, mismatch_map, totals_lines
-
-RIGHT = {"#", "params", "non-train.", "MACs"}
+from .summary import cells, check_lines, columns, mismatch_map, notice_lines, totals_lines
 
 
-def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
+def render(plan: Plan, report: Any = None, *, explain: bool = False, chosen: tuple[str, ...] | None = None) -> Group:
     title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
              f"({plan.layout}), kernels {plan.kernel_layout}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    names = columns(plan, report)
+    names = columns(plan, report, chosen)
     for name in names:
         table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
     bad = mismatch_map(report)
@@ -34,6 +34,8 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
         parts.append(Text("How each number is computed:", style="bold"))
         for lp in plan.layers:
             parts.extend(Text(f"  {lp.node.id}  {line}") for line in explain_lines(plan, lp))
+        parts.extend(Text(f"  {line}") for line in explain_totals(plan))
+    parts.extend(Text(line, style="yellow" if line.startswith("Warning") else "") for line in notice_lines(plan))
     parts.extend(Text(line) for line in totals_lines(plan))
     for line in check_lines(plan, report):
         parts.append(Text(line, style="green" if report.status == "passed" else "bold red"))

@@ -1,0 +1,153 @@
+"""Receptive fields measured on arrays, without the engine's recurrence.
+
+Instead of pixel values, every position carries, per spatial axis, the lowest and the highest
+input coordinate that can reach it. The input starts as its own coordinates. A conv or pooling
+layer takes, over each window, the minimum of the lows and the maximum of the highs, using the
+executor's own padding and windowing code (``resolve_pads``, ``pool_nd``, PyTorch's
+``ceil_mode``) with padding that reaches nothing. This is a conv with all weights one, read out
+as an interval, so no weight can cancel and no ReLU can hide a path. Elementwise layers pass the
+intervals on; merges (add, multiply) join them.
+
+The plan then says where every output unit's field lies: unit ``u`` covers
+``start + u*jump -+ (size-1)/2``. Where that interval lies inside the input, the probe must find
+exactly it (this checks size, jump and start at once); where it overhangs the input (padding),
+the probe's interval must lie within the overlap (dilation can leave its ends unused). One
+``receptive_field`` quantity per probed layer covers every unit and axis.
+
+Bound: the probe stops at the first layer with more than ``MAX_POSITIONS`` spatial positions
+(2**22, a 2048 x 2048 map); its cost per layer is about positions x window taps x 2 x rank
+comparisons, less than the real run's. Layer types without a reach rule (flatten, dense, global
+pooling, and types added later without one) end the probe on that path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .core import prod
+from .ops import ACTIVATIONS, FORWARD
+from .spatial import pool_nd, window_geometry
+
+MAX_POSITIONS = 1 << 22
+Reach = Callable[[str, list[np.ndarray], dict], "np.ndarray | None"]
+REACH: dict[str, Reach] = {}
+
+
+def register_reach(*names: str) -> Callable[[Reach], Reach]:
+    def add(fn: Reach) -> Reach:
+        for name in names:
+            REACH[name] = fn
+        return fn
+
+    return add
+
+
+@register_reach("conv", "maxpool", "avgpool")
+def windowed(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray:
+    (x,) = ins  # channels: -low then high per axis; the max of -low is minus the min of the lows
+    return pool_nd(x, "max", *window_geometry(layer_type, args, x.shape[1:-1]))
+
+
+@register_reach("activation", "dropout", "batchnorm", *(n for n in ACTIVATIONS if n in FORWARD))
+def elementwise(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray:
+    return ins[0]
+
+
+@register_reach("add", "multiply")
+def union(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray | None:
+    if len({a.shape for a in ins}) != 1:
+        return None
+    return np.maximum.reduce(ins)
+
+
+def coordinates(sizes: tuple[int, ...]) -> np.ndarray:
+    """``(1, *sizes, 2*rank)``: channel ``2a`` is minus the coordinate on axis ``a``, ``2a+1`` the coordinate."""
+    grids = np.indices(sizes, dtype=np.float32)
+    planes = [plane for g in grids for plane in (-g, g)]
+    return np.stack(planes, axis=-1)[None]
+
+
+@dataclass(frozen=True)
+class Probe:
+    index: int
+    layer_id: str
+    planned: dict[str, Any]
+    observed: dict[str, Any]
+
+    @property
+    def agrees(self) -> bool:
+        return "unit" not in self.observed
+
+
+def _axis(field: np.ndarray, rf: Any, a: int, n: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Compare one axis: the probe's (size, jump, start) and the first unit that disagrees."""
+    spatial = field.shape[1:-1]
+    lo, hi = -field[0, ..., 2 * a].astype(np.float64), field[0, ..., 2 * a + 1].astype(np.float64)
+    u = np.arange(spatial[a]).reshape([-1 if i == a else 1 for i in range(len(spatial))])
+    want_lo = float(rf.start[a] - (rf.size[a] - 1) / 2) + u * rf.jump[a]
+    want_hi = want_lo + rf.size[a] - 1
+    inside = (want_lo >= 0) & (want_hi <= n - 1)
+    exact = (lo == want_lo) & (hi == want_hi)
+    within = (lo > hi) | ((lo >= np.maximum(want_lo, 0)) & (hi <= np.minimum(want_hi, n - 1)))
+    bad = ~np.where(inside, exact, within)
+    line = tuple(slice(None) if i == a else 0 for i in range(len(spatial)))
+    units = np.flatnonzero(np.broadcast_to(inside, spatial)[line])
+    seen: dict[str, Any] = {"size": None, "jump": None, "start": None}
+    if len(units):
+        u0, l0, h0 = int(units[0]), lo[line][units[0]], hi[line][units[0]]
+        seen["size"] = int(h0 - l0 + 1)
+        if len(units) > 1:
+            seen["jump"] = int(lo[line][units[1]] - l0)
+            seen["start"] = float((l0 + h0) / 2 - u0 * seen["jump"])
+    if not bad.any():
+        return seen, None
+    where = tuple(int(i[0]) for i in np.nonzero(bad))
+    planned = [float(np.broadcast_to(w, spatial)[where]) for w in (want_lo, want_hi)]
+    return seen, {"axis": a, "position": list(where), "planned": planned, "probed": _interval(lo[where], hi[where])}
+
+
+def _interval(lo: float, hi: float) -> list[float] | None:
+    return None if lo > hi else [float(lo), float(hi)]
+
+
+def compare(index: int, layer_id: str, field: np.ndarray, rf: Any, input_sizes: tuple[int, ...]) -> Probe:
+    planned = {"size": list(rf.size), "jump": list(rf.jump), "start": [float(s) for s in rf.start]}
+    observed: dict[str, Any] = {"size": [], "jump": [], "start": []}
+    first_bad = None
+    for a, n in enumerate(input_sizes):
+        seen, bad = _axis(field, rf, a, n)
+        for key in observed:
+            observed[key].append(seen[key])
+        first_bad = first_bad or bad
+    if first_bad is not None:
+        observed["unit"] = first_bad
+    return Probe(index, layer_id, planned, observed)
+
+
+def probe(plan: Any) -> list[Probe]:
+    """Propagate the intervals through the plan and compare every layer with a finite, exact field."""
+    sizes = tuple(int(s) for s in plan.input_shape[:-1])
+    if not sizes or prod(sizes) > MAX_POSITIONS:
+        return []
+    last: dict[str, int] = {}
+    for i, lp in enumerate(plan.layers):
+        for name in lp.node.inputs:
+            last[name] = i
+    fields: dict[str, np.ndarray | None] = {"input": coordinates(sizes)}
+    found = []
+    for i, lp in enumerate(plan.layers):
+        ins = [fields.get(name) for name in lp.node.inputs]
+        reach = REACH.get(lp.node.type)
+        out = None if reach is None or any(x is None for x in ins) else reach(lp.node.type, ins, lp.node.args)  # type: ignore[arg-type]
+        if out is not None and (out.ndim - 2 != len(sizes) or prod(out.shape[1:-1]) > MAX_POSITIONS):
+            out = None
+        fields[lp.node.id] = out
+        planned_spatial = tuple(int(s) for s in lp.output[:-1])
+        if out is not None and lp.rf is not None and lp.rf.exact and out.shape[1:-1] == planned_spatial:
+            found.append(compare(i, lp.node.id, out, lp.rf, sizes))
+        for name in [n for n in fields if last.get(n, -1) <= i]:
+            del fields[name]
+    return found

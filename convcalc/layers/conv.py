@@ -29,7 +29,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import axis_pads, slide
+from .window import axis_pads, field_windows, slide
 
 
 def compact_size(value: Any) -> dict[str, Any]:
@@ -94,15 +94,7 @@ def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         macs_formula=macs_formula,
         explain=[f"axis {i}: {a.explain}" for i, a in enumerate(axes)],
         constraints=[a.constraint for a in axes if a.constraint is not None],
-        rf=_rf(axes, kernel, stride, dilation),
-    )
-
-
-def _rf(axes: list, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
-    if any(a.pads is None or not isinstance(a.pads[0], int) for a in axes):
-        return None
-    return tuple(
-        (d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation)
+        rf=field_windows(axes, kernel, stride, dilation),
     )
 
 

@@ -79,15 +79,20 @@ def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
 def mismatch_text(plan: Plan, quantity: str, value: Any) -> str:
     """A planned or observed value as one line of text (a receptive field as ``size 5x5, ...``)."""
     value = mismatch_value(plan, quantity, value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key} {_field_part(v)}" for key, v in value.items())
-    return str(value)
+    if not isinstance(value, dict):
+        return str(value)
+    text = ", ".join(f"{key} {_axes(v)}" for key, v in value.items() if key != "unit")
+    unit = value.get("unit")
+    if unit:
+        seen = "nothing" if unit["probed"] is None else "pixels {:g}..{:g}".format(*unit["probed"])
+        text += (f" (unit at {unit['position']}, axis {unit['axis']}: {seen}, "
+                 "planned {:g}..{:g})".format(*unit["planned"]))
+    return text
 
 
-def _field_part(v: Any) -> str:
-    if isinstance(v, list):
-        return "x".join("?" if x is None else f"{x:g}" if isinstance(x, float) else str(x) for x in v)
-    return str(v)
+def _axes(values: list[Any]) -> str:
+    """Per-axis numbers as ``5x9`` (``?`` where the probe could not measure one)."""
+    return "x".join("?" if x is None else f"{x:g}" for x in values)
 
 
 def mismatch_value(plan: Plan, quantity: str, value: Any) -> Any:

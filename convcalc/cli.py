@@ -81,6 +81,13 @@ def _layer_options(f: Any) -> Any:
     return f
 
 
+MEMORY_OPTIONS = [
+    click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                 default="float32", show_default=True, help="element type for the memory figures"),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
+]
+
+
 def _common_options(f: Any) -> Any:
     options = [
         click.option("--input", "input_shape", metavar="SHAPE", help="input shape, e.g. 28x28x1 or Tx80x3 (overrides the file's)"),
@@ -90,9 +97,7 @@ def _common_options(f: Any) -> Any:
         click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
         click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
-        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
-                     default="float32", show_default=True, help="element type for the memory figures"),
-        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
+        *MEMORY_OPTIONS,
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
     ]
     for option in reversed(options):
@@ -223,10 +228,44 @@ def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
     run(ctx, file, opts, check=True)
 
 
+def _memory_options(f: Any) -> Any:
+    for option in reversed(MEMORY_OPTIONS):
+        f = option(f)
+    return f
+
+
 @main.command()
-@click.argument("which", type=click.Choice(["output"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@_memory_options
+@click.pass_context
+def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, batch: int) -> None:
+    """Compare designs side by side: shapes, params, MACs, FLOPs, memory, receptive field.
+
+        convcalc compare A.yaml B.yaml [C.yaml ...]
+    """
+    from .compare import load_designs, summary
+    from .render import compare_out
+
+    try:
+        data = summary(load_designs(files, dtype=dtype, batch=batch))
+    except ConvCalcError as exc:
+        _emit_error(exc, fmt)
+        ctx.exit(EXIT_USAGE)
+    if fmt == "json":
+        click.echo(compare_out.to_json(data))
+    elif fmt == "markdown":
+        click.echo(compare_out.markdown(data), nl=False)
+    else:
+        from rich.console import Console
+
+        Console(soft_wrap=False).print(compare_out.table(data))
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["output", "compare"]))
 def schema(which: str) -> None:
-    """Print the JSON Schema of convcalc's JSON output."""
+    """Print the JSON Schema of convcalc's JSON output (plan/check) or of compare's."""
     from importlib.resources import files
 
     click.echo(files("convcalc").joinpath("schemas", f"{which}.json").read_text(encoding="utf-8"), nl=False)

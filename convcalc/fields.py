@@ -161,8 +161,7 @@ def unused_input(layer: str, in_shape: Sequence[Dim], out_shape: Sequence[Dim], 
         if dropped > 0:
             found.append(UnusedInput(layer, axis, dropped, (
                 f"{layer}: stride {s} leaves the last {dropped} input pixel{'s' if dropped > 1 else ''} of "
-                f"spatial axis {axis} unused (size {n}, padding before {p}, window {k}: the windows end at "
-                f"pixel {last}, not {int(n) - 1})")))  # type: ignore[arg-type]
+                f"axis {axis} unused ({n} pixels, padding {p} before, window {k}: the last window ends at pixel {last})")))
     return found
 
 

@@ -6,7 +6,8 @@ consumer has run (so the inputs of a merge are alive together), and the network'
 the end. The peak is the largest sum of live tensors over the layers. In-place operations and
 the temporaries a framework allocates inside a layer (im2col buffers, workspaces) are not
 modelled. The *naive* figure, which most summaries print, adds up every layer's output as if
-all were alive at once (what a training step keeps for the backward pass).
+all were alive at once, with the input (about what a training step keeps for the backward
+pass); it is never below the peak.
 
 Sizes are elements of one sample; bytes = elements x batch x the dtype's size.
 """
@@ -63,8 +64,8 @@ def peak(plan: Any) -> tuple[Dim | None, Step | None]:
 
 
 def naive_elements(plan: Any) -> Dim:
-    """Every layer's output added up (the input not included)."""
-    return sum((lp.activation_elements for lp in plan.layers), 0)
+    """The input and every layer's output added up, as if all were alive at once."""
+    return sum((lp.activation_elements for lp in plan.layers), product(plan.input_shape))
 
 
 def bytes_of(plan: Any, elements: Dim) -> Dim:
@@ -81,7 +82,7 @@ def _times(plan: Any) -> str:
 
 def _sum_text(terms: list[Dim]) -> str:
     if len(terms) > 8:
-        return f"the {len(terms)} layer outputs"
+        return f"the input and {len(terms) - 1} layer outputs"
     from .render.common import num
 
     return " + ".join(num(t) for t in terms)
@@ -109,6 +110,7 @@ def explain_totals(plan: Any) -> list[str]:
         lines.append(f"peak activations ({running}): {names} = {num(top)} {_times(plan)} = {num(bytes_of(plan, top))} B")
     if plan.layers:
         total = naive_elements(plan)
-        lines.append(f"all outputs summed: {_sum_text([lp.activation_elements for lp in plan.layers])} = "
+        terms = [product(plan.input_shape)] + [lp.activation_elements for lp in plan.layers]
+        lines.append(f"all tensors summed: {_sum_text(terms)} = "
                      f"{num(total)} {_times(plan)} = {num(bytes_of(plan, total))} B")
     return lines

@@ -22,7 +22,7 @@ from convcalc.render.common import nbytes
 #   c2 runs: c1 400 + c2 200              = 600
 #   c3 runs: c1 400 + c2 200 + c3 50      = 650  <- peak (c2 and c3 freed after)
 #   c4 runs: c1 400 + c4 100              = 500
-# naive: 400 + 200 + 50 + 100 = 750
+# naive (everything at once, input included): 100 + 400 + 200 + 50 + 100 = 850
 FORK = """
 input: 10x10x1
 layers:
@@ -39,7 +39,7 @@ def test_fork_liveness_by_hand():
         ("input", 100), ("c1", 100 + 400), ("c2", 400 + 200), ("c3", 400 + 200 + 50), ("c4", 400 + 100)]
     top, where = peak(plan)
     assert (top, where.layer) == (650, "c3")
-    assert naive_elements(plan) == 750
+    assert naive_elements(plan) == 850
 
 
 def test_merge_keeps_its_inputs_alive_together(fake_add):
@@ -83,7 +83,7 @@ def test_dtype_and_batch_scale_the_bytes(dtype, width):
     # peak while conv2 runs: conv1 and conv2 alive
     assert totals["peak_activation_bytes"] == (26 * 26 * 16 + 24 * 24 * 32) * width * 3
     assert totals["peak_activation_layer"] == "conv2"
-    assert totals["naive_activation_bytes"] == (26 * 26 * 16 + 24 * 24 * 32) * width * 3
+    assert totals["naive_activation_bytes"] == (28 * 28 + 26 * 26 * 16 + 24 * 24 * 32) * width * 3
     assert (totals["dtype"], totals["batch"]) == (dtype, 3)
 
 
@@ -111,9 +111,10 @@ def test_table_labels_memory_and_explains_it():
                                        "--explain", "--dtype", "float16", "--batch", "2"])
     text = " ".join(result.output.split())
     assert "Peak activation memory: 116,992 B (114.25 KiB) (batch 2, inference, by liveness)" in text
-    assert "All outputs summed (naive): 116,992 B (114.25 KiB)" in text
+    assert "All tensors summed (naive): 120,128 B (117.31 KiB)" in text  # (784 + 29,248) x 2 B x 2
     assert "conv1 activations: 26*26*16 = 10,816 x 2 B x batch 2 = 43,264 B" in text
     assert "parameter memory: 4,800 x 2 B (float16) = 9,600 B" in text
     assert ("peak activations (while conv2 runs): conv1 10,816 + conv2 18,432 = 29,248 x 2 B x batch 2 "
             "= 116,992 B") in text
+    assert "all tensors summed: 784 + 10,816 + 18,432 = 30,032 x 2 B x batch 2 = 120,128 B" in text
     assert " MB" not in text and "KB" not in text

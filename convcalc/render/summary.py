@@ -22,7 +22,7 @@ def totals_lines(plan: Plan) -> list[str]:
     if top is not None and where is not None:
         lines.append(f"Peak activation memory: {nbytes(bytes_of(plan, top))} (batch {plan.batch}, inference, by liveness)")
     if plan.layers:
-        lines.append(f"All outputs summed (naive): {nbytes(bytes_of(plan, naive_elements(plan)))}")
+        lines.append(f"All tensors summed (naive): {nbytes(bytes_of(plan, naive_elements(plan)))}")
     lines.append(MACS_NOTE)
     return lines
 

@@ -160,8 +160,8 @@ def unused_input(layer: str, in_shape: Sequence[Dim], out_shape: Sequence[Dim], 
         dropped = int(n) - 1 - last  # type: ignore[arg-type]
         if dropped > 0:
             found.append(UnusedInput(layer, axis, dropped, (
-                f"{layer}: stride {s} leaves the last {dropped} input pixel{'s' if dropped > 1 else ''} of "
-                f"axis {axis} unused ({n} pixels, padding {p} before, window {k}: the last window ends at pixel {last})")))
+                f"{layer}: stride {s} drops the last {dropped} input pixel{'s' if dropped > 1 else ''} of axis "
+                f"{axis} (windows of {k} end at pixel {last} of 0..{int(n) - 1})")))  # type: ignore[arg-type]
     return found
 
 

@@ -106,8 +106,8 @@ def explain_totals(plan: Any) -> list[str]:
     top, where = peak(plan)
     if top is not None and where is not None:
         names = " + ".join(f"{name} {num(n)}" for name, n in where.live)
-        running = "before the first layer" if where.index < 0 else f"while {where.layer} runs"
-        lines.append(f"peak activations ({running}): {names} = {num(top)} {_times(plan)} = {num(bytes_of(plan, top))} B")
+        running = "before the first layer" if where.index < 0 else f"at {where.layer}"
+        lines.append(f"peak activations {running}: {names} = {num(top)} {_times(plan)} = {num(bytes_of(plan, top))} B")
     if plan.layers:
         total = naive_elements(plan)
         terms = [product(plan.input_shape)] + [lp.activation_elements for lp in plan.layers]

@@ -114,7 +114,7 @@ def test_table_labels_memory_and_explains_it():
     assert "All tensors summed (naive): 120,128 B (117.31 KiB)" in text  # (784 + 29,248) x 2 B x 2
     assert "conv1 activations: 26*26*16 = 10,816 x 2 B x batch 2 = 43,264 B" in text
     assert "parameter memory: 4,800 x 2 B (float16) = 9,600 B" in text
-    assert ("peak activations (while conv2 runs): conv1 10,816 + conv2 18,432 = 29,248 x 2 B x batch 2 "
+    assert ("peak activations at conv2: conv1 10,816 + conv2 18,432 = 29,248 x 2 B x batch 2 "
             "= 116,992 B") in text
     assert "all tensors summed: 784 + 10,816 + 18,432 = 30,032 x 2 B x batch 2 = 120,128 B" in text
     assert " MB" not in text and "KB" not in text

@@ -169,6 +169,5 @@ def rf_text(rf: RF | None) -> str:
     """Table text: sizes and jump, ``7x7 /2`` (``5x7 /2x4`` when the jumps differ by axis)."""
     if rf is None:
         return "-"
-    jumps = {rf.jump[0]} if len(set(rf.jump)) == 1 else None
-    jump = str(rf.jump[0]) if jumps else "x".join(map(str, rf.jump))
+    jump = str(rf.jump[0]) if len(set(rf.jump)) == 1 else "x".join(map(str, rf.jump))
     return "x".join(map(str, rf.size)) + f" /{jump}"

@@ -55,12 +55,16 @@ def nbytes(n: Dim) -> str:
 
 
 def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
-    if lp.rf is None:
+    return rf_dict(lp.rf)
+
+
+def rf_dict(rf: Any) -> dict[str, Any] | None:
+    if rf is None:
         return None
     return {
-        "size": list(lp.rf.size),
-        "jump": list(lp.rf.jump),
-        "start": [float(s) for s in lp.rf.start],
+        "size": list(rf.size),
+        "jump": list(rf.jump),
+        "start": [float(s) for s in rf.start],
     }
 
 

@@ -14,7 +14,7 @@ from .. import __version__
 from ..compare import COUNTS, Design
 from ..engine import display_shape
 from ..fields import rf_text
-from .common import dim_json, num, shape_json, size_text
+from .common import dim_json, num, rf_dict, shape_json, size_text
 
 SCHEMA_VERSION = 1
 
@@ -77,13 +77,6 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines + ([""] + [f"{n}  " for n in notes] if notes else [])) + "\n"
 
 
-def _rf_json(design: Design) -> dict[str, Any] | None:
-    rf = design.receptive_field
-    if rf is None:
-        return None
-    return {"size": list(rf.size), "jump": list(rf.jump), "start": [float(s) for s in rf.start]}
-
-
 def design_dict(entry: dict[str, Any]) -> dict[str, Any]:
     d: Design = entry["design"]
     return {
@@ -94,7 +87,7 @@ def design_dict(entry: dict[str, Any]) -> dict[str, Any]:
         "input_shape": shape_json(display_shape(d.plan.input_shape, d.plan.layout)),
         "output_shape": shape_json(d.output_shape),
         **{key: None if value is None else dim_json(value) for key, value in entry["counts"].items()},
-        "receptive_field": _rf_json(d),
+        "receptive_field": rf_dict(d.receptive_field),
         "ratios": entry["ratios"],
         "notes": list(d.plan.notes),
         "warnings": [w.message for w in d.plan.warnings],

@@ -5,6 +5,7 @@ size += (k-1)*jump, jump *= s, start += ((k-1)/2 - pad_before)*jump, from size 1
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from fake_merge import fake_add  # noqa: F401  (fixture)
@@ -67,13 +68,15 @@ def test_symbolic_same_padding_has_no_field_but_valid_does():
 
 
 # Published by google-research/receptive_field (receptive_field/RECEPTIVE_FIELD_TABLE.md, vgg_16,
-# resolution 224): RF size, effective stride, effective padding. Effective padding is the
-# number of pixels the first unit's field reaches before pixel 0: (size-1)/2 - start.
+# resolution 224): RF size, effective stride, effective padding, per end-point; here the layer ids
+# of examples/vgg16.yaml (conv1 is conv1_1, maxpool1 pool1, conv3 conv2_1, ...). Effective padding
+# is how many pixels the first unit's field reaches before pixel 0: (size-1)/2 - start.
 VGG16 = [
-    ("conv1_1", 3, 1, 1), ("pool1", 6, 2, 2), ("conv2_1", 10, 2, 4), ("pool2", 16, 4, 6),
-    ("conv3_1", 24, 4, 10), ("conv3_2", 32, 4, 14), ("pool3", 44, 8, 18), ("conv4_1", 60, 8, 26),
-    ("conv4_2", 76, 8, 34), ("pool4", 100, 16, 42), ("conv5_1", 132, 16, 58), ("conv5_2", 164, 16, 74),
-    ("pool5", 212, 32, 90),
+    ("conv1", "conv1_1", 3, 1, 1), ("maxpool1", "pool1", 6, 2, 2), ("conv3", "conv2_1", 10, 2, 4),
+    ("maxpool2", "pool2", 16, 4, 6), ("conv5", "conv3_1", 24, 4, 10), ("conv6", "conv3_2", 32, 4, 14),
+    ("maxpool3", "pool3", 44, 8, 18), ("conv8", "conv4_1", 60, 8, 26), ("conv9", "conv4_2", 76, 8, 34),
+    ("maxpool4", "pool4", 100, 16, 42), ("conv11", "conv5_1", 132, 16, 58), ("conv12", "conv5_2", 164, 16, 74),
+    ("pool5", "pool5", 212, 32, 90),
 ]
 
 
@@ -81,14 +84,24 @@ VGG16 = [
 def vgg():
     from convcalc import plan
 
-    return {lp.node.id: lp for lp in plan("examples/vgg16-features.yaml").layers}
+    return plan(str(Path(__file__).resolve().parent.parent / "examples" / "vgg16.yaml"))
 
 
-@pytest.mark.parametrize("layer,size,stride,padding", VGG16, ids=[v[0] for v in VGG16])
+@pytest.mark.parametrize("layer,size,stride,padding", [v[:1] + v[2:] for v in VGG16], ids=[v[1] for v in VGG16])
 def test_vgg16_published_fields(vgg, layer, size, stride, padding):
-    rf = vgg[layer].rf
+    rf = next(lp.rf for lp in vgg.layers if lp.node.id == layer)
     assert rf.size == (size, size) and rf.jump == (stride, stride)
     assert [Fraction(size - 1, 2) - s for s in rf.start] == [padding, padding]
+
+
+def test_vgg16_features_probed_up_to_pool5(vgg):
+    # the probe measures all 13 convs, 5 pools and 13 ReLUs; the field ends at flatten. (The
+    # full check would also run the 102M-weight classifier, so only the probe runs here.)
+    from convcalc.reference.probe import probe
+
+    found = probe(vgg)
+    assert len(found) == 13 + 5 + 13 and all(p.agrees for p in found)
+    assert found[-1].layer_id == "pool5" and found[-1].observed["size"] == [212, 212]
 
 
 # --------------------------------------------------------------------------------------------

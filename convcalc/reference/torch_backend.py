@@ -1,0 +1,207 @@
+"""Cross-check against PyTorch: every layer again in torch, on the same input and weights.
+
+Optional: needs ``pip install 'convcalc[torch]'``. For each layer the numpy executor has run, the
+torch op here receives the same input arrays and the weights the numpy op drew, runs PyTorch's
+own implementation (``torch.nn.functional``) and returns its output; ``check`` compares the two
+numerically. Arrays arrive channels-last ``(1, spatial..., C)`` and are moved to PyTorch's
+channels-first order and back. Kernels arrive HWIO ``(k..., C_in/groups, C_out)`` and go to
+PyTorch's OIHW. Padding amounts come from the executor's own resolution (``sliding``); where
+PyTorch has a native form (symmetric padding) it is used instead of an explicit pad.
+
+Conventions matched on purpose: average pooling excludes padding (``count_include_pad=False``,
+TensorFlow's rule), batchnorm uses Keras' epsilon 1e-3, GELU the tanh approximation, leaky ReLU
+the slope 0.01.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .sliding import per_axis, resolve_pads
+
+TorchOp = Callable[[list[np.ndarray], dict, dict[str, np.ndarray], str], np.ndarray]
+TORCH: dict[str, TorchOp] = {}
+INSTALL_HINT = "install the optional backend: pip install 'convcalc[torch]'"
+
+
+def load_torch() -> Any:
+    """Import torch, or raise ImportError with the install hint."""
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"PyTorch is not installed: {INSTALL_HINT}") from exc
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return torch
+
+
+def register(*names: str) -> Callable[[TorchOp], TorchOp]:
+    def deco(fn: TorchOp) -> TorchOp:
+        for name in names:
+            TORCH[name] = fn
+        return fn
+
+    return deco
+
+
+def to_torch(x: np.ndarray) -> Any:
+    """(1, spatial..., C) numpy -> (1, C, spatial...) torch."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, 1)))
+
+
+def from_torch(t: Any) -> np.ndarray:
+    return np.moveaxis(t.detach().numpy(), 1, -1)
+
+
+def oihw(kernel: np.ndarray) -> Any:
+    import torch
+
+    rank = kernel.ndim - 2
+    return torch.from_numpy(np.ascontiguousarray(kernel.transpose((rank + 1, rank) + tuple(range(rank)))))
+
+
+def _f() -> Any:
+    import torch.nn.functional as F
+
+    return F
+
+
+def _explicit_pad(t: Any, pads: tuple[tuple[int, int], ...], value: float = 0.0) -> Any:
+    """F.pad wants the last axis first: (w_before, w_after, h_before, h_after, ...)."""
+    flat = [p for pair in reversed(pads) for p in pair]
+    return _f().pad(t, flat, value=value) if any(flat) else t
+
+
+def _geometry(args: dict, x: np.ndarray, kernel: tuple[int, ...]) -> tuple[Any, ...]:
+    rank = x.ndim - 2
+    stride = per_axis(args.get("stride") or kernel, rank, "stride")
+    dilation = per_axis(args.get("dilation", 1), rank, "dilation")
+    pads = resolve_pads(args.get("padding", "valid"), x.shape[1:-1], kernel, stride, dilation)
+    return stride, dilation, pads
+
+
+def _symmetric(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...] | None:
+    return tuple(b for b, _ in pads) if all(b == a for b, a in pads) else None
+
+
+@register("conv")
+def conv(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+    (x,) = ins
+    w = weights["kernel"]
+    rank = x.ndim - 2
+    stride, dilation, pads = _geometry({**args, "stride": args.get("stride", 1)}, x, w.shape[:rank])
+    t, native = to_torch(x), _symmetric(pads)
+    if native is None:
+        t, native = _explicit_pad(t, pads), (0,) * rank
+    bias = weights.get("bias")
+    conv_fn = getattr(_f(), f"conv{rank}d")
+    out = conv_fn(t, oihw(w), None if bias is None else _tensor(bias), stride, native, dilation, int(args.get("groups", 1)))
+    return from_torch(out)
+
+
+def _tensor(a: np.ndarray) -> Any:
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _pool(op: str) -> TorchOp:
+    def run(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+        (x,) = ins
+        rank = x.ndim - 2
+        kernel = per_axis(args["kernel"], rank, "kernel")
+        stride, dilation, pads = _geometry(args, x, kernel)
+        t, native = to_torch(x), _symmetric(pads)
+        ceil_mode = bool(args.get("ceil_mode", False))
+        if op == "max":
+            if native is None:
+                t, native = _explicit_pad(t, pads, float("-inf")), (0,) * rank
+            out = getattr(_f(), f"max_pool{rank}d")(t, kernel, stride, native, dilation, ceil_mode)
+            return from_torch(out)
+        pool = getattr(_f(), f"avg_pool{rank}d")
+        if native is not None:
+            return from_torch(pool(t, kernel, stride, native, ceil_mode, count_include_pad=False))
+        # asymmetric padding: sum over zero-padded windows divided by the real elements counted
+        ones = _explicit_pad(t.new_ones((1, 1) + tuple(t.shape[2:])), pads)
+        zero = (0,) * rank
+        total = pool(_explicit_pad(t, pads), kernel, stride, zero, ceil_mode, count_include_pad=True)
+        count = pool(ones, kernel, stride, zero, ceil_mode, count_include_pad=True)
+        return from_torch(total / count)
+
+    return run
+
+
+register("maxpool")(_pool("max"))
+register("avgpool")(_pool("avg"))
+
+
+def _global(op: str) -> TorchOp:
+    def run(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+        t = to_torch(ins[0])
+        dims = tuple(range(2, t.ndim))
+        keep = bool(args.get("keepdims", False))
+        out = t.mean(dim=dims, keepdim=True) if op == "avg" else t.amax(dim=dims, keepdim=True)
+        out = from_torch(out)
+        return out if keep else out.reshape(out.shape[0], -1)
+
+    return run
+
+
+register("global_avgpool")(_global("avg"))
+register("global_maxpool")(_global("max"))
+
+
+@register("batchnorm")
+def batchnorm(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+    w = {k: _tensor(v) for k, v in weights.items()}
+    out = _f().batch_norm(to_torch(ins[0]), w["moving_mean"], w["moving_variance"], w.get("gamma"), w.get("beta"),
+                          training=False, eps=1e-3)
+    return from_torch(out)
+
+
+def _activations() -> dict[str, Callable[[Any], Any]]:
+    F = _f()
+    return {
+        "linear": lambda t: t, "relu": F.relu, "relu6": F.relu6, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+        "gelu": lambda t: F.gelu(t, approximate="tanh"), "silu": F.silu, "swish": F.silu,
+        "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": lambda t: F.softmax(t, dim=1), "elu": F.elu,
+        "selu": F.selu, "hard_swish": F.hardswish, "mish": F.mish,
+    }
+
+
+def _activation(fixed: str | None) -> TorchOp:
+    def run(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+        return from_torch(_activations()[fixed or args["fn"]](to_torch(ins[0])))
+
+    return run
+
+
+for _name in ("relu", "relu6", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax"):
+    register(_name)(_activation(_name))
+register("activation")(_activation(None))
+
+
+@register("dropout")
+def dropout(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+    return from_torch(_f().dropout(to_torch(ins[0]), float(args.get("rate", 0.5)), training=False))
+
+
+@register("flatten")
+def flatten(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+    t = to_torch(ins[0])  # (1, C, spatial...): PyTorch's own order
+    if layout != "chw":
+        t = t.permute((0,) + tuple(range(2, t.ndim)) + (1,))  # Keras flattens channels last
+    return t.flatten(1).numpy()
+
+
+@register("dense", "linear")
+def dense(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
+    x = ins[0]
+    axis = -2 if layout == "chw" and x.ndim > 2 else -1
+    t = _tensor(np.moveaxis(x, axis, -1))
+    bias = weights.get("bias")
+    out = _f().linear(t, _tensor(weights["kernel"].T), None if bias is None else _tensor(bias))
+    return np.moveaxis(out.numpy(), -1, axis)

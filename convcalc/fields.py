@@ -158,7 +158,7 @@ def unused_input(layer: str, in_shape: Sequence[Dim], out_shape: Sequence[Dim], 
         k, s, p = window
         last = (int(out) - 1) * s - p + k - 1  # type: ignore[arg-type]
         dropped = int(n) - 1 - last  # type: ignore[arg-type]
-        if dropped > 0:
+        if dropped > 0 and s > 1:  # with stride 1 only a deliberate crop drops pixels
             found.append(UnusedInput(layer, axis, dropped, (
                 f"{layer}: stride {s} drops the last {dropped} input pixel{'s' if dropped > 1 else ''} of axis "
                 f"{axis} (windows of {k} end at pixel {last} of 0..{int(n) - 1})")))  # type: ignore[arg-type]

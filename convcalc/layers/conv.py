@@ -29,7 +29,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import axis_pads, field_windows, slide
+from .window import axis_pads, slide, window_rf
 
 
 def compact_size(value: Any) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         macs_formula=macs_formula,
         explain=[f"axis {i}: {a.explain}" for i, a in enumerate(axes)],
         constraints=[a.constraint for a in axes if a.constraint is not None],
-        rf=field_windows(axes, kernel, stride, dilation),
+        rf=window_rf(axes, kernel, stride, dilation),
     )
 
 

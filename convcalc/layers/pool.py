@@ -24,7 +24,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import axis_pads, field_windows, slide
+from .window import axis_pads, slide, window_rf
 
 
 def compact_kernel(value: Any) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def infer_pool(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         output=tuple(a.out for a in axes) + (shape[-1],),
         explain=[f"axis {i}: {a.explain}" for i, a in enumerate(axes)],
         constraints=[a.constraint for a in axes if a.constraint is not None],
-        rf=field_windows(axes, kernel, stride, dilation),
+        rf=window_rf(axes, kernel, stride, dilation),
     )
 
 

@@ -105,7 +105,7 @@ def slide(
     return Axis(out, (pb, pa), f"{text} = {fmt(out)}", need)
 
 
-def field_windows(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
+def window_rf(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
     """``Result.rf``: per axis (effective kernel, stride, padding before), or None when TF ``same``
     over a symbolic size leaves the padding unknown (it depends on the size mod the stride)."""
     if any(a.pads is None for a in axes):

@@ -68,7 +68,8 @@ def test_table_has_a_column_per_design_and_ratio_cells(files):
     assert params == ["params", f"{P5:,}", f"{P3:,}", f"(x{P3 / P5:.3g})", f"{wide:,}", f"(x{wide / P5:.3g})"]
     rf = next(line for line in lines if line.strip().startswith("receptive field")).split()
     assert rf == ["receptive", "field", "5x5", "/1", "5x5", "/1", "5x5", "/2"]
-    assert "Warning (wide): conv1: stride 2 drops the last 1 input pixel of axis 0 (windows of 5 end at pixel 30 of 0..31)" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "Warning (wide): conv1: stride 2 drops the last 1 input pixel of axis 0 (windows of 5 end at pixel 30 of 0..31)" in text
 
 
 def test_markdown(files):

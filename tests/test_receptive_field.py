@@ -150,6 +150,8 @@ layers:
     assert (a2.size, a2.start) == ((3 + 4, 3 + 2), (3, 2))
     assert (b1.size, b1.start) == ((7, 5), (3, 2))
     assert (total.size, total.jump, total.start) == ((7, 5), (1, 1), (3, 2))
+    assert plan.layers[-1].rf_explain[0] == (
+        "RF axis 0: union of the paths (a2 7 /1 at 3, b1 7 /1 at 3): pixels 0..6, size 7, start 3")
     assert plan.notes == []
     assert check(plan).status == "passed"
 
@@ -176,3 +178,16 @@ def test_rf_text():
     assert rf_text(RF((7, 7), (2, 2), (Fraction(3), Fraction(3)))) == "7x7 /2"
     assert rf_text(RF((5, 7), (2, 4), (Fraction(0), Fraction(0)))) == "5x7 /2x4"
     assert rf_text(None) == "-"
+
+
+def test_explain_fills_in_the_recurrence():
+    # conv 3 stride 2 padding 1, then conv 3 dilated by 2 (extent 5): size 3+(5-1)*2 = 11, jump 2*1,
+    # start 0+((5-1)/2-0)*2 = 4
+    from click.testing import CliRunner
+
+    from convcalc.cli import main
+
+    out = CliRunner().invoke(main, ["plan", "--input", "32x24x1", "--conv", "3x3x4,stride=2,padding=1",
+                                    "--conv", "3x3x4,dilation=2", "--explain"]).output
+    assert "conv1  RF axis 1: size 1+(3-1)*1 = 3, jump 1*2 = 2, start 0+((3-1)/2-1)*1 = 0" in out
+    assert "conv2  RF axis 0: size 3+(5-1)*2 = 11, jump 2*1 = 2, start 0+((5-1)/2-0)*2 = 4" in out

@@ -141,7 +141,8 @@ def probe(plan: Any) -> list[Probe]:
     for i, lp in enumerate(plan.layers):
         ins = [fields.get(name) for name in lp.node.inputs]
         reach = REACH.get(lp.node.type)
-        out = None if reach is None or any(x is None for x in ins) else reach(lp.node.type, ins, lp.node.args)  # type: ignore[arg-type]
+        ready = reach is not None and all(x is not None for x in ins)
+        out = reach(lp.node.type, ins, lp.node.args) if ready else None  # type: ignore[misc, arg-type]
         if out is not None and (out.ndim - 2 != len(sizes) or prod(out.shape[1:-1]) > MAX_POSITIONS):
             out = None
         fields[lp.node.id] = out

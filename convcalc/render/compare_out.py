@@ -1,8 +1,8 @@
 """Renderers for ``convcalc compare``: a rich table, Markdown, and JSON (stdlib only).
 
 One column per design, one row per quantity; every count of a later design carries its ratio to
-the first design's (``1,792 (x0.333)``). Bytes are exact (the ``bytes`` rows). The JSON document is described in docs/json-output.md
-and its schema is ``convcalc schema compare``.
+the first design's (``1,792 (x0.333)``). Bytes are exact (the ``bytes`` rows). The JSON
+document is described in docs/json-output.md and its schema is ``convcalc schema compare``.
 """
 
 from __future__ import annotations

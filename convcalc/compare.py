@@ -1,8 +1,9 @@
 """Designs side by side (``convcalc compare A.yaml B.yaml ...``). Pure: no numpy, no rich.
 
 Each spec file is planned on its own; the comparison takes, per design, the output shape, the
-totals (params, MACs, FLOPs, parameter and peak activation bytes) and the receptive field of the
-network's output (the last layer), and every count's ratio to the first design's.
+totals (params, MACs, FLOPs, parameter and activation bytes) and the receptive field of the
+network's output (or, where flatten, dense or global pooling end it, of the last layer that has
+one, named), and every count's ratio to the first design's.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ class Design:
         return display_shape(self.plan.output, self.plan.layout)
 
     @property
+    def field_layer(self) -> str | None:
+        """The last layer with a receptive field: the output's, or the one before the field ends."""
+        return next((lp.node.id for lp in reversed(self.plan.layers) if lp.rf is not None), None)
+
+    @property
     def receptive_field(self) -> RF | None:
-        return self.plan.layers[-1].rf if self.plan.layers else None
+        return next((lp.rf for lp in reversed(self.plan.layers) if lp.rf is not None), None)
 
 
 def _peak_bytes(plan: Plan) -> Dim | None:

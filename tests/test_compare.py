@@ -49,7 +49,8 @@ def test_json_numbers_and_ratios(files, validator):
     assert (a["label"], b["label"]) == ("one-5x5", "two-3x3")
     assert (a["params"], b["params"]) == (P5, P3)
     assert (a["macs"], b["macs"], b["flops"]) == (M5, M3, 2 * M3)
-    assert a["receptive_field"] == b["receptive_field"] == {"size": [5, 5], "jump": [1, 1], "start": [2.0, 2.0]}
+    assert a["receptive_field"] == {"size": [5, 5], "jump": [1, 1], "start": [2.0, 2.0], "layer": "conv1"}
+    assert b["receptive_field"] == {"size": [5, 5], "jump": [1, 1], "start": [2.0, 2.0], "layer": "conv2"}
     assert b["ratios"]["params"] == pytest.approx(P3 / P5)
     assert b["ratios"]["macs"] == pytest.approx(M3 / M5)
     assert a["ratios"]["params"] == 1.0
@@ -105,3 +106,20 @@ def test_compare_json_imports_neither_numpy_nor_rich():
     from test_startup import loaded
 
     assert loaded("compare", "examples/seed-two-convs.yaml", "examples/seed-count-params.yaml", "--format", "json") == set()
+
+
+def test_field_of_a_classifier_is_named_where_it_ends(tmp_path):
+    # the field ends at flatten: compare shows the last one, pool1's: 3+(2-1)*1 = 4, jump 2
+    net = tmp_path / "net.yaml"
+    net.write_text("input: 16x16x1\nlayers:\n  - conv: 3x3x4\n  - {id: pool1, maxpool: 2}\n  - flatten\n  - dense: 10\n")
+    result = run("compare", str(net), str(net))
+    line = next(line for line in result.output.splitlines() if line.strip().startswith("receptive field"))
+    assert line.split()[2:] == ["4x4", "/2", "at", "pool1"] * 2
+
+
+@pytest.mark.parametrize("r,text", [(1168 / 1608, " (x0.726)"), (138357544 / 6416, " (x21,564)"), (3e-5, " (x3.0e-05)"),
+                                    (None, "")], ids=["below-1", "thousands", "tiny", "unknown"])
+def test_ratio_text(r, text):
+    from convcalc.render.compare_out import _ratio_text
+
+    assert _ratio_text(r) == text

@@ -20,7 +20,15 @@ SCHEMA_VERSION = 1
 
 
 def _ratio_text(r: float | None) -> str:
-    return "" if r is None else f" (x{r:.3g})"
+    if r is None:
+        return ""
+    return f" (x{r:,.0f})" if r >= 1000 else f" (x{r:.3g})" if r >= 0.001 else f" (x{r:.1e})"
+
+
+def _field_text(d: Design) -> str:
+    last = d.plan.layers[-1].node.id if d.plan.layers else None
+    at = "" if d.field_layer in (None, last) else f" at {d.field_layer}"
+    return rf_text(d.receptive_field) + at
 
 
 def _count_text(key: str, value: Any) -> str:
@@ -37,7 +45,7 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
     for key, label, _ in COUNTS:
         out.append([label] + [_count_text(key, e["counts"][key]) + (_ratio_text(e["ratios"][key]) if i else "")
                               for i, e in enumerate(entries)])
-    out.append(["receptive field"] + [rf_text(e["design"].receptive_field) for e in entries])
+    out.append(["receptive field"] + [_field_text(e["design"]) for e in entries])
     return out
 
 
@@ -87,7 +95,7 @@ def design_dict(entry: dict[str, Any]) -> dict[str, Any]:
         "input_shape": shape_json(display_shape(d.plan.input_shape, d.plan.layout)),
         "output_shape": shape_json(d.output_shape),
         **{key: None if value is None else dim_json(value) for key, value in entry["counts"].items()},
-        "receptive_field": rf_dict(d.receptive_field),
+        "receptive_field": None if d.receptive_field is None else {**rf_dict(d.receptive_field), "layer": d.field_layer},
         "ratios": entry["ratios"],
         "notes": list(d.plan.notes),
         "warnings": [w.message for w in d.plan.warnings],

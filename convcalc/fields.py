@@ -132,8 +132,8 @@ def merge(layer: str, names: Sequence[str], rfs: Sequence[RF]) -> FieldStep:
 
 def field_of(layer: str, names: Sequence[str], prevs: Sequence[RF | None], windows: Any, elementwise: bool) -> FieldStep:
     """The field of a layer's output from its inputs' fields and its window (``Result.rf``)."""
-    if not prevs or any(p is None for p in prevs):
-        return FieldStep(None, [], [])
+    if not prevs or any(p is None for p in prevs) or len({len(p.size) for p in prevs}) > 1:  # type: ignore[union-attr]
+        return FieldStep(None, [], [])  # a path without a field, or broadcasting across spatial ranks
     merged = merge(layer, names, prevs) if len(prevs) > 1 else FieldStep(prevs[0], [], [])  # type: ignore[arg-type]
     if elementwise:
         return merged

@@ -133,6 +133,9 @@ def test_paths_with_different_jumps_give_the_largest_and_a_note():
 
 def test_a_path_without_field_ends_the_merged_field():
     assert field_of("add1", ["a", "b"], [fields((3, 1, 1))[0], None], None, True).rf is None
+    # broadcasting a 1D map against a 2D one: no common axes to merge over
+    two_d = RF((3, 3), (1, 1), (Fraction(1), Fraction(1)))
+    assert field_of("add1", ["a", "b"], [fields((3, 1, 1))[0], two_d], None, True).rf is None
 
 
 def test_branching_graph_field_and_probe(fake_add):

@@ -98,6 +98,8 @@ def _common_options(f: Any) -> Any:
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
         click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
         *MEMORY_OPTIONS,
+        click.option("--depth", type=click.IntRange(min=1), metavar="N",
+                     help="table/markdown: fold layers nested deeper than N block levels into one row per block"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
     ]
     for option in reversed(options):
@@ -106,7 +108,7 @@ def _common_options(f: Any) -> Any:
 
 
 def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
-    from .layers import REGISTRY
+    from .layers.basic import ACTIVATIONS
     from .spec import ModelSpec, flag_layer, load_file, parse_shape
     from .errors import Loc
 
@@ -129,8 +131,9 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
             type_name, value = split_type(value or "")
         elif flag == "--act":
             name = (value or "").strip()
-            elementwise = name in REGISTRY and REGISTRY[name].elementwise
-            type_name, value = (name, None) if elementwise else ("activation", name)
+            # a named activation type (relu, gelu, ...) stays itself; others go through `activation`,
+            # whose argument check rejects anything that is not an activation
+            type_name, value = (name, None) if name in ACTIVATIONS else ("activation", name)
         spec.layers.append(flag_layer(type_name or "", value, i, flag))
     return spec
 
@@ -148,6 +151,9 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
     try:
         from .engine import infer
 
+        if opts["depth"] is not None and fmt not in ("table", "markdown"):
+            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
+                            field="depth", hint="JSON lists every layer; group them by their 'path'")
         spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
         chosen = _columns(opts["columns"])
         plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
@@ -164,7 +170,7 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if opts.get("debug"):
             click.echo(traceback.format_exc(), err=True)
         ctx.exit(3)
-    render(plan, report, fmt, opts["explain"], chosen)
+    render(plan, report, fmt, opts["explain"], opts["depth"], chosen)
     if report is not None and report.status != "passed":
         ctx.exit(EXIT_CHECK_FAILED)
 
@@ -179,7 +185,8 @@ def _columns(text: str | None) -> tuple[str, ...] | None:
         raise exc.located(loc=Loc("<cli>"))
 
 
-def render(plan: Any, report: Any, fmt: str, explain: bool, chosen: tuple[str, ...] | None = None) -> None:
+def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = None,
+           chosen: tuple[str, ...] | None = None) -> None:
     if fmt == "json":
         from .render.json_out import dumps, plan_dict
 
@@ -187,13 +194,13 @@ def render(plan: Any, report: Any, fmt: str, explain: bool, chosen: tuple[str, .
     elif fmt == "markdown":
         from .render.markdown import render as markdown
 
-        click.echo(markdown(plan, report, explain=explain, chosen=chosen), nl=False)
+        click.echo(markdown(plan, report, explain=explain, depth=depth, chosen=chosen), nl=False)
     else:
         from rich.console import Console
 
         from .render.table import render as table
 
-        Console(soft_wrap=False).print(table(plan, report, explain=explain, chosen=chosen))
+        Console(soft_wrap=False).print(table(plan, report, explain=explain, depth=depth, chosen=chosen))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,16 +8,17 @@ makes it until its last consumer has run).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .dims import Dim, symbol
 from .errors import ConvCalcError, SpecError
 from .fields import RF, UnusedInput, field_of, input_field, unused_input
-from .graph import INPUT, build
+from .graph import INPUT, build, resolve
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
 from .spec import ModelSpec
+from .spec.model import Group
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -55,6 +56,7 @@ class Plan:
     batch: int = 1
     notes: list[str] = field(default_factory=list)  # e.g. misaligned paths where they merge
     warnings: list[UnusedInput] = field(default_factory=list)  # e.g. input pixels a stride leaves unused
+    groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
     def trainable(self) -> Dim:
@@ -152,6 +154,7 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         batch=batch,
         notes=notes,
         warnings=warnings,
+        groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
     )
 
 
@@ -162,10 +165,13 @@ def display_shape(shape: Shape, layout: str) -> Shape:
     return shape
 
 
-def display_kernel(kernel: Shape | None, kernel_layout: str) -> Shape | None:
-    """Canonical HWIO (spatial..., I, O) as HWIO or OIHW (O, I, spatial...)."""
+def display_kernel(kernel: Shape | None, kernel_layout: str, oihw: Shape | None = None) -> Shape | None:
+    """Canonical HWIO (spatial..., I, O) as HWIO or OIHW (O, I, spatial...); ``oihw`` is a layer's
+    own PyTorch order where that is not the plain transform (Result.oihw)."""
     if kernel is None or kernel_layout == "hwio":
         return kernel
+    if oihw is not None:
+        return oihw
     return (kernel[-1], kernel[-2]) + tuple(kernel[:-2])
 
 

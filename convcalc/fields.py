@@ -148,7 +148,10 @@ def unused_input(layer: str, in_shape: Sequence[Dim], out_shape: Sequence[Dim], 
 
     ``(out-1)*s - p + k - 1`` is the last input pixel the last window reads; anything after it
     never enters a window (cs231n calls such a stride "invalid"). TensorFlow's ``same`` and
-    ``ceil_mode`` never drop pixels; a large enough right padding does not either.
+    ``ceil_mode`` never drop pixels; a large enough right padding does not either. Reported only
+    where the windows otherwise tile the input (1 < stride <= window): with stride 1 only a
+    deliberate crop drops pixels, and a window smaller than its stride (a 1x1 stride-2 shortcut)
+    skips pixels between windows by design.
     """
     found = []
     for axis, window in enumerate(windows or ()):
@@ -158,9 +161,9 @@ def unused_input(layer: str, in_shape: Sequence[Dim], out_shape: Sequence[Dim], 
         k, s, p = window
         last = (int(out) - 1) * s - p + k - 1  # type: ignore[arg-type]
         dropped = int(n) - 1 - last  # type: ignore[arg-type]
-        if dropped > 0 and s > 1:  # with stride 1 only a deliberate crop drops pixels
+        if dropped > 0 and 1 < s <= k:
             found.append(UnusedInput(layer, axis, dropped, (
-                f"{layer}: stride {s} drops the last {dropped} input pixel{'s' if dropped > 1 else ''} of axis "
+                f"{layer}: stride {s} drops the last {dropped} pixel{'s' if dropped > 1 else ''} of axis "
                 f"{axis} (windows of {k} end at pixel {last} of 0..{int(n) - 1})")))  # type: ignore[arg-type]
     return found
 

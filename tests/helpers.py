@@ -14,3 +14,13 @@ def plan_layers(input_shape: str, *layers: str, layout: str = "hwc", **options: 
     """A plan from an input shape and YAML layer entries such as ``"conv: 3x3x16"``."""
     body = "\n".join(f"  - {layer}" for layer in layers)
     return plan_yaml(f"input: {input_shape}\nlayout: {layout}\nlayers:\n{body}\n", **options)
+
+
+def assert_checks(input_hwc: str, *layers: str, layout: str = "hwc") -> None:
+    """`check` passes for the layers, the input given channels last and reordered for ``chw``."""
+    from convcalc.reference import check
+
+    sizes = input_hwc.split("x")
+    shape = "x".join(sizes[-1:] + sizes[:-1]) if layout == "chw" else input_hwc
+    report = check(plan_layers(shape, *layers, layout=layout))
+    assert report.passed, report.mismatches

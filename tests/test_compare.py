@@ -70,7 +70,7 @@ def test_table_has_a_column_per_design_and_ratio_cells(files):
     rf = next(line for line in lines if line.strip().startswith("receptive field")).split()
     assert rf == ["receptive", "field", "5x5", "/1", "5x5", "/1", "5x5", "/2"]
     text = " ".join(result.output.split())
-    assert "Warning (wide): conv1: stride 2 drops the last 1 input pixel of axis 0 (windows of 5 end at pixel 30 of 0..31)" in text
+    assert "Warning (wide): conv1: stride 2 drops the last 1 pixel of axis 0 (windows of 5 end at pixel 30 of 0..31)" in text
 
 
 def test_markdown(files):

@@ -56,14 +56,16 @@ def test_unknown_column_is_a_usage_error(given, line):
 
 UNUSED = [
     # id, input, conv, expected (axis, pixels): (n + pads - eff) % s
-    ("valid-stride", "6x10x1", "conv: {filters: 1, kernel: [3, 2], stride: [2, 3]}", [(0, (6 - 3) % 2), (1, (10 - 2) % 3)]),
+    ("valid-stride", "6x12x1", "conv: {filters: 1, kernel: [3, 4], stride: [2, 3]}", [(0, (6 - 3) % 2), (1, (12 - 4) % 3)]),
     ("right-padding-absorbs-it", "6x10x1", "conv: {filters: 1, kernel: 3, stride: 2, padding: [[0, 1], [0, 0]]}",
      [(1, (10 - 3) % 2)]),
     ("padding-is-what-is-left", "6x6x1", "conv: {filters: 1, kernel: 3, stride: 2, padding: 1}", []),
     ("tf-same-never", "7x10x1", "conv: {filters: 1, kernel: 4, stride: 3, padding: same}", []),
-    ("ceil-mode-never", "7x10x1", "maxpool: {kernel: 2, stride: 3, ceil_mode: true}", []),
-    ("pool-floor-drops", "7x10x1", "maxpool: {kernel: 2, stride: 3}", [(0, (7 - 2) % 3), (1, (10 - 2) % 3)]),
+    ("ceil-mode-never", "8x11x1", "maxpool: {kernel: 3, stride: [2, 3], ceil_mode: true}", []),
+    ("pool-floor-drops", "8x11x1", "maxpool: {kernel: 3, stride: [2, 3]}", [(0, (8 - 3) % 2), (1, (11 - 3) % 3)]),
     ("dilated", "10x9x1", "conv: {filters: 1, kernel: 3, dilation: [2, 3], stride: 2}", [(0, (10 - 5) % 2), (1, (9 - 7) % 2)]),
+    # a window smaller than its stride skips pixels everywhere by design (ResNet's 1x1/2 shortcut)
+    ("subsampling-1x1", "32x31x1", "conv: {filters: 1, kernel: 1, stride: 2}", []),
 ]
 
 
@@ -74,9 +76,9 @@ def test_unused_input_pixels(inp, layer, expected):
 
 
 def test_unused_input_warning_in_table_and_json():
-    args = ["plan", "--input", "6x10x1", "--layer", "conv kernel=3x2,filters=1,stride=2x3"]
+    args = ["plan", "--input", "6x12x1", "--layer", "conv kernel=3x4,filters=1,stride=2x3"]
     text = " ".join(run(*args).output.split())
-    assert "Warning: conv1: stride 2 drops the last 1 input pixel of axis 0 (windows of 3 end at pixel 4 of 0..5)" in text
+    assert "Warning: conv1: stride 2 drops the last 1 pixel of axis 0 (windows of 3 end at pixel 4 of 0..5)" in text
     doc = json.loads(run(*args, "--format", "json").output)
     assert [(w["kind"], w["layer"], w["axis"], w["pixels"]) for w in doc["warnings"]] == [
         ("unused_input", "conv1", 0, 1), ("unused_input", "conv1", 1, 2)]

@@ -121,6 +121,16 @@ def string(v: Any) -> str:
     return v
 
 
+def compact_as(name: str) -> Callable[[Any], dict[str, Any]]:
+    """A compact form whose leading size is argument ``name`` (``1x0x2`` arrives as a tuple),
+    left for the schema to coerce so that an error names that field."""
+
+    def compact(value: Any) -> dict[str, Any]:
+        return {name: list(value) if isinstance(value, tuple) else value}
+
+    return compact
+
+
 REQUIRED = object()
 
 
@@ -141,6 +151,9 @@ class Result:
 
     output: Shape
     kernel: Shape | None = None  # canonical HWIO
+    # the kernel in PyTorch's order, for a layer whose weight is not the (O, I, spatial...) transform
+    # of its canonical kernel (a depthwise kernel (k..., C, m) is PyTorch's (C*m, 1, k...))
+    oihw: Shape | None = None
     bias: Shape | None = None
     trainable: Dim = 0
     non_trainable: Dim = 0
@@ -173,6 +186,7 @@ class Node:
     path: str
     loc: Any = None
     arg_locs: dict[str, Any] = field(default_factory=dict)
+    scope: tuple[str, ...] = ()  # ids of the enclosing block uses and repeats, outermost first
 
 
 @dataclass(frozen=True)

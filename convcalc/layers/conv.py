@@ -29,7 +29,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import axis_pads, slide, window_rf
+from .window import Axis, axis_pads, slide, window_rf
 
 
 def compact_size(value: Any) -> dict[str, Any]:
@@ -56,12 +56,12 @@ def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
         return size[:-1], size[-1]
     for name in ("kernel", "filters"):
         if name not in args:
-            raise SpecError(f"conv needs '{name}'", field=name)
+            raise SpecError(f"{node.type} needs '{name}'", field=name)
     return per_axis(args["kernel"], rank, "kernel"), args["filters"]
 
 
-def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
-    (shape,) = inputs
+def conv_geometry(node: Node, shape: Shape) -> tuple[int, tuple[int, ...], int, tuple[int, ...], tuple[int, ...], int]:
+    """C_in, kernel, filters, stride, dilation and groups of a conv-like node (transposed too)."""
     rank = spatial_rank(shape, node.type)
     cin = channels(shape, node.type)
     kernel, filters = kernel_and_filters(node, rank)
@@ -71,11 +71,13 @@ def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     for name, value in (("input channels", cin), ("filters", filters)):
         if value % groups:
             raise ShapeError(f"groups={groups} does not divide the {name} ({value})", field="groups")
-    axes = []
-    for i in range(rank):
-        eff = dilation[i] * (kernel[i] - 1) + 1
-        pads = axis_pads(node.args["padding"], rank, i, eff)
-        axes.append(slide(shape[i], kernel[i], stride[i], dilation[i], pads, axis=i))
+    return cin, kernel, filters, stride, dilation, groups
+
+
+def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
+    (shape,) = inputs
+    cin, kernel, filters, stride, dilation, groups = conv_geometry(node, shape)
+    axes = slide_axes(shape, kernel, stride, dilation, node.args["padding"])
     out_spatial = tuple(a.out for a in axes)
     per_filter = cin // groups * product(kernel)
     bias = node.args["bias"]
@@ -96,6 +98,17 @@ def infer_conv(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         constraints=[a.constraint for a in axes if a.constraint is not None],
         rf=window_rf(axes, kernel, stride, dilation),
     )
+
+
+def slide_axes(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+               pad: Any) -> list[Axis]:
+    """Every spatial axis of a conv-like sliding window (shared by the depthwise family)."""
+    rank = len(kernel)
+    axes = []
+    for i in range(rank):
+        eff = dilation[i] * (kernel[i] - 1) + 1
+        axes.append(slide(shape[i], kernel[i], stride[i], dilation[i], axis_pads(pad, rank, i, eff), axis=i))
+    return axes
 
 
 CONV_ARGS = {

@@ -6,7 +6,7 @@ layer takes, over each window, the minimum of the lows and the maximum of the hi
 executor's own padding and windowing code (``resolve_pads``, ``pool_nd``, PyTorch's
 ``ceil_mode``) with padding that reaches nothing. This is a conv with all weights one, read out
 as an interval, so no weight can cancel and no ReLU can hide a path. Elementwise layers pass the
-intervals on; merges (add, multiply) join them.
+intervals on; merges (add, multiply, concat over channels) join them.
 
 The plan then says where every output unit's field lies: unit ``u`` covers
 ``start + u*jump -+ (size-1)/2``. Where that interval lies inside the input, the probe must find
@@ -56,9 +56,11 @@ def elementwise(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarra
     return ins[0]
 
 
-@register_reach("add", "multiply")
+@register_reach("add", "multiply", "concat")
 def union(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray | None:
-    if len({a.shape for a in ins}) != 1:
+    """Inputs on one grid: every output unit is reached from the same units of all of them. A
+    concat along an explicit axis (maybe spatial) or inputs that broadcast end the probe."""
+    if len({a.shape for a in ins}) != 1 or (layer_type == "concat" and args.get("axis") is not None):
         return None
     return np.maximum.reduce(ins)
 

@@ -39,7 +39,7 @@ def out_shape(plan: Plan, lp: LayerPlan) -> Any:
 
 
 def kernel_shape(plan: Plan, lp: LayerPlan) -> Any:
-    return display_kernel(lp.result.kernel, plan.kernel_layout)
+    return display_kernel(lp.result.kernel, plan.kernel_layout, lp.result.oihw)
 
 
 def nbytes(n: Dim) -> str:

@@ -7,11 +7,13 @@ from typing import Any
 from ..engine import Plan, display_shape
 from ..memory import explain_totals
 from .columns import RIGHT
-from .common import explain_lines, size_text
-from .summary import cells, check_lines, columns, mismatch_map, notice_lines, totals_lines
+from .common import size_text
+from .rows import row_cells, row_explain, rows
+from .summary import check_lines, columns, mismatch_map, notice_lines, totals_lines
 
 
-def render(plan: Plan, report: Any = None, *, explain: bool = False, chosen: tuple[str, ...] | None = None) -> str:
+def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int | None = None,
+           chosen: tuple[str, ...] | None = None) -> str:
     names = columns(plan, report, chosen)
     lines = [
         f"**{plan.name or 'model'}**: input {size_text(display_shape(plan.input_shape, plan.layout))} "
@@ -21,13 +23,15 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False, chosen: tup
         "|" + "|".join("---:" if name in RIGHT else "---" for name in names) + "|",
     ]
     bad = mismatch_map(report)
-    for lp in plan.layers:
-        row = cells(plan, lp, report, bad)
+    shown = rows(plan, depth)
+    for item in shown:
+        row = row_cells(plan, item, report, bad)
         lines.append("| " + " | ".join(row[name] for name in names) + " |")
     lines.append("")
     if explain:
-        for lp in plan.layers:
-            lines.extend(f"- `{lp.node.id}` {line}" for line in explain_lines(plan, lp))
+        for item in shown:
+            label, explained = row_explain(plan, item)
+            lines.extend(f"- `{label}` {line}" for line in explained)
         lines.extend(f"- {line}" for line in explain_totals(plan))
         lines.append("")
     lines.extend(f"{line}  " for line in notice_lines(plan) + totals_lines(plan) + check_lines(plan, report))

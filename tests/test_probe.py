@@ -98,3 +98,34 @@ def test_mismatch_in_json_and_text(monkeypatch):
     result = CliRunner().invoke(main, ["check", "--input", "8x8x1", "--conv", "3x3x2"])
     assert ("conv1 receptive_field: planned size 5x5, jump 1x1, start 1x1, observed size 3x3, jump 1x1, "
             "start 1x1 (unit at [1, 0], axis 0: pixels 1..3, planned 0..4)") in " ".join(result.output.split())
+
+
+NEW_TYPES = [
+    ("depthwise-dilated-same", ["depthwise_conv: {kernel: [3, 5], stride: [1, 2], dilation: [2, 1], padding: same}"]),
+    ("separable", ["separable_conv: {filters: 4, kernel: 3, stride: 2, padding: 1}"]),
+    ("pixel-unshuffle-then-conv", ["pixel_unshuffle: 2", "conv: 3x3x4"]),
+    ("adaptive-even", ["adaptive_avgpool: [3, 4]"]),
+    ("zeropad-conv-crop-conv", ["zeropad: [[1, 2], [0, 3]]", "conv: 3x3x4", "crop: [[1, 0], [2, 1]]", "conv: 3x3x2"]),
+    ("norms", ["layernorm", "groupnorm: 1", "instancenorm"]),
+    ("concat-of-two-paths", ["{id: a, conv: {filters: 2, kernel: 3, padding: 1}}",
+                             "{id: b, from: input, conv: {filters: 3, kernel: [5, 1], padding: [2, 0]}}",
+                             "{id: cat, concat: null, from: [a, b]}"]),
+]
+
+
+@pytest.mark.parametrize("layers", [t[1] for t in NEW_TYPES], ids=[t[0] for t in NEW_TYPES])
+def test_other_windowed_types_are_probed(layers):
+    report = check(plan_layers("12x16x2", *layers))
+    assert report.status == "passed", report.mismatches
+    assert len(report.probed) == len(layers)
+
+
+def test_a_unit_that_sees_only_padding_is_caught_when_planned_inside():
+    # zeropad 1 before axis 0: the first row holds only padding. Claim the pad is 0 (start 0):
+    # unit (0, 0) would then see pixel (0, 0), but the probe finds nothing reaches it
+    plan = plan_layers("12x16x2", "zeropad: [[1, 2], [0, 3]]")
+    lp = plan.layers[0]
+    lp.rf = dataclasses.replace(lp.rf, start=(Fraction(0), Fraction(0)))
+    (m,) = check(plan).mismatches
+    assert m.quantity == "receptive_field"
+    assert m.observed["unit"] == {"axis": 0, "position": [0, 0], "planned": [0.0, 0.0], "probed": None}

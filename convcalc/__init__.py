@@ -37,7 +37,8 @@ def plan(path: str, **options: Any) -> Any:
 
 
 def check(plan: Any, *, seed: int = 0) -> Any:
-    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport."""
-    from .reference import check as _check
+    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport. With
+    symbols left unset, it runs at several values of them (convcalc/symcheck.py)."""
+    from .symcheck import check as _check
 
     return _check(plan, seed=seed)

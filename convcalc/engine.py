@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .dims import Dim, symbol
+from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
 from .fields import RF, UnusedInput, field_of, input_field, unused_input
 from .graph import INPUT, build, resolve
@@ -56,6 +56,10 @@ class Plan:
     batch: int = 1
     notes: list[str] = field(default_factory=list)  # e.g. misaligned paths where they merge
     warnings: list[UnusedInput] = field(default_factory=list)  # e.g. input pixels a stride leaves unused
+    # with symbols in the input (convcalc/limits.py): the layers' symbolic requirements and per
+    # symbol a Limit: its smallest valid value and the requirement setting it
+    requirements: list[Any] = field(default_factory=list)
+    limits: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
@@ -82,11 +86,31 @@ class Plan:
     def output(self) -> Shape:
         return self.layers[-1].output if self.layers else self.input_shape
 
-    def peak_activation_elements(self) -> Dim | None:
-        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
-        from .memory import peak
+    def step_totals(self) -> list[Dim]:
+        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
+        from .memory import steps
 
-        return peak(self)[0]
+        return [s.total for s in steps(self)[1:]]
+
+    def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
+        """Peak activation elements as the max of the returned totals, each with the index of
+        the layer running then (None: the input alone). A concrete plan gives one int (the
+        first layer on a tie). With symbols, the totals that may be the largest for some valid
+        value (convcalc/dominance.py drops those provably at most another): a single
+        expression when one layer's total is the largest for every valid value."""
+        totals = [product(self.input_shape)] + self.step_totals()
+        if all(is_concrete(t) for t in totals):
+            keep = [max(range(len(totals)), key=lambda i: (totals[i], -i))]
+        else:
+            from .dominance import maximal
+
+            keep = maximal(totals, {n: lim.value for n, lim in self.limits.items() if lim.value})
+        return [totals[i] for i in keep], [i - 1 if i else None for i in keep]
+
+    def peak_activation_elements(self) -> Dim | None:
+        """Largest sum of live tensors while any one layer runs; None if no single expression is."""
+        terms = self.peak_activation()[0]
+        return terms[0] if len(terms) == 1 else None
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
@@ -122,8 +146,18 @@ def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         raise exc.located(loc=node.loc, layer=f"{node.path} ({node.type})")
 
 
-def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
-    """Run the shape engine over a spec."""
+def infer(spec: ModelSpec, **options: Any) -> Plan:
+    """Run the shape engine over a spec; with symbols in the input, also find their smallest
+    valid values and check the --set ones against them (convcalc/limits.py)."""
+    if spec.input is None or not any(isinstance(s, str) for s in spec.input):
+        return infer_once(spec, **options)
+    from .limits import infer_with_limits
+
+    return infer_with_limits(spec, infer_once, **options)
+
+
+def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
+    """Run the shape engine over a spec once, with the --set values substituted."""
     if spec.input is None:
         raise SpecError("no input shape: give --input (e.g. --input 28x28x1) or 'input:' in the file")
     shape, symbols = canonical_input(spec)

@@ -53,14 +53,12 @@ def steps(plan: Any) -> list[Step]:
 
 
 def peak(plan: Any) -> tuple[Dim | None, Step | None]:
-    """The peak of live elements and the step where it first occurs (None if symbolic)."""
-    best: Step | None = None
-    for s in steps(plan):
-        if not is_concrete(s.total):
-            return None, None
-        if best is None or s.total > best.total:  # type: ignore[operator]
-            best = s
-    return (best.total if best else None), best
+    """The peak of live elements and the step where it occurs, when one step's total is the
+    largest (for a symbolic plan: for every valid value; see ``Plan.peak_activation``)."""
+    terms, where = plan.peak_activation()
+    if len(terms) != 1:
+        return None, None
+    return terms[0], steps(plan)[0 if where[0] is None else where[0] + 1]
 
 
 def naive_elements(plan: Any) -> Dim:

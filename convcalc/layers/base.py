@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ..dims import Dim, is_concrete, to_str
+from ..dims import Dim, is_concrete, symbols, to_str
 from ..errors import ShapeError, SpecError, did_you_mean
 
 Shape = tuple[Dim, ...]
@@ -285,9 +285,16 @@ def channels(shape: Shape, type_name: str) -> int:
     if not is_concrete(c):
         raise ShapeError(
             f"{type_name} needs a concrete channel count, got {to_str(c)}",
-            hint="give the symbol a value with --set",
+            hint=set_hint(c),
         )
     return int(c)
+
+
+def set_hint(x: Dim) -> str:
+    """A hint naming the symbols of x to give values to: "give C a value with --set C=..."."""
+    names = sorted(symbols(x))
+    return (f"give {' and '.join(names)} a value with "
+            + " ".join(f"--set {name}=..." for name in names))
 
 
 def product(values: Any) -> Dim:

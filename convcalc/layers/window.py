@@ -17,7 +17,7 @@ from typing import Any
 
 from ..dims import Dim, ceil_div, is_concrete
 from ..errors import ShapeError
-from .base import fmt
+from .base import fmt, set_hint
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,17 @@ def slide(
     out = ceil_div(span - eff, s) + 1
     text = f"ceil(({inner})/{s})+1"
     if pa + s > eff:  # otherwise (out-1)*s < n+pb always: no window can start in the padding
+        if not is_concrete(n) and pa <= eff:
+            # the last start is the smaller of ceil((n+pb+pa-eff)/s) and ceil((n+pb)/s)-1, which
+            # with pa+s > eff is the latter (a min of floors over one divisor is the floor of
+            # the min); pa <= eff makes PyTorch's single "-1" correction reach it
+            out = ceil_div(n + pb, s)
+            return Axis(out, (pb, pa), f"{text}, last window starting inside: ceil(({fmt(n)}+{pb})/{s}) = {fmt(out)}", need)
         if not is_concrete(n):
             raise ShapeError(
                 "ceil_mode with right padding over a symbolic size is not supported",
                 field="ceil_mode",
-                hint="give the symbol a value with --set",
+                hint=set_hint(n),
             )
         if (out - 1) * s >= n + pb:  # type: ignore[operator]
             out = out - 1

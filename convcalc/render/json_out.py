@@ -11,7 +11,7 @@ from typing import Any
 from .. import __version__
 from ..engine import Plan, display_shape
 from ..memory import bytes_of, naive_elements, peak
-from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, peak_bytes, rf_json, shape_json
 
 SCHEMA_VERSION = 1
 
@@ -55,7 +55,8 @@ def groups_list(plan: Plan) -> list[dict[str, Any]]:
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    top, where = peak(plan)
+    top, note = peak_bytes(plan)
+    where = peak(plan)[1]
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -63,12 +64,25 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": None if top is None else dim_json(bytes_of(plan, top)),
+        "peak_activation_bytes": top if top is None or isinstance(top, str) else dim_json(top),
+        "peak_activation_note": note,
         "peak_activation_layer": None if where is None else where.layer,
         "naive_activation_bytes": dim_json(bytes_of(plan, naive_elements(plan))),
         "dtype": plan.dtype,
         "batch": plan.batch,
     }
+
+
+def limits_dict(plan: Plan) -> dict[str, Any]:
+    """input.min_values and input.min_value_sources (see docs/json-output.md)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for name, lim in plan.limits.items():
+        values[name] = lim.value
+        req = lim.by
+        sources[name] = None if req is None else {
+            "index": req.index, "layer": req.layer, "requires": req.text, "what": req.name}
+    return {"min_values": values, "min_value_sources": sources}
 
 
 def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
@@ -77,8 +91,10 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
         "backend": report.backend,
         "compared": report.compared,
         "receptive_field_probed": list(report.probed),
+        "values": list(getattr(report, "values", [{}])),
         "mismatches": [
             {
+                "at": dict(getattr(m, "at", {})),
                 "index": m.index,
                 "layer": m.layer_id,
                 "quantity": m.quantity,
@@ -100,6 +116,7 @@ def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
         "input": {
             "shape": shape_json(display_shape(plan.input_shape, plan.layout)),
             "symbols": dict(plan.symbols),
+            **limits_dict(plan),
         },
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],

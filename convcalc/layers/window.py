@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dims import Dim, ceil_div, is_concrete
+from ..dims import Dim, ceil_div, is_concrete, to_str
 from ..errors import ShapeError
 from .base import fmt, set_hint
 
@@ -52,6 +52,12 @@ def axis_pads(padding: Any, rank: int, i: int, eff: int) -> tuple[int, int] | st
     return tuple(item) if isinstance(item, tuple) else (item, item)  # type: ignore[return-value]
 
 
+def equals(formula: str, value: Dim) -> str:
+    """``formula = value``, or just the formula where it already reads as the value."""
+    shown = str(value) if is_concrete(value) else to_str(value)
+    return formula if formula == shown else f"{formula} = {shown}"
+
+
 def _eff_text(k: int, d: int) -> str:
     return str(k) if d == 1 else f"({d}*({k}-1)+1)"
 
@@ -69,7 +75,7 @@ def slide(
     eff = d * (k - 1) + 1
     if pads == "same":
         out = ceil_div(n, s)
-        text = f"ceil({fmt(n)}/{s}) = {fmt(out)}"
+        text = equals(f"ceil({fmt(n)}/{s})", out)
         if is_concrete(n):
             total = max((int(out) - 1) * s + eff - int(n), 0)  # type: ignore[arg-type]
             return Axis(out, (total // 2, total - total // 2), text, None)
@@ -89,7 +95,7 @@ def slide(
     inner = f"{fmt(n)}{_pad_text(pb, pa)}-{_eff_text(k, d)}"
     if not ceil_mode:
         out = (span - eff) // s + 1
-        return Axis(out, (pb, pa), f"floor(({inner})/{s})+1 = {fmt(out)}", need)
+        return Axis(out, (pb, pa), equals(f"floor(({inner})/{s})+1", out), need)
     out = ceil_div(span - eff, s) + 1
     text = f"ceil(({inner})/{s})+1"
     if pa + s > eff:  # otherwise (out-1)*s < n+pb always: no window can start in the padding
@@ -108,7 +114,7 @@ def slide(
         if (out - 1) * s >= n + pb:  # type: ignore[operator]
             out = out - 1
             text += "-1 (the last window would start in the padding)"
-    return Axis(out, (pb, pa), f"{text} = {fmt(out)}", need)
+    return Axis(out, (pb, pa), equals(text, out), need)
 
 
 def window_rf(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from fake_merge import fake_add  # noqa: F401  (fixture)
 from helpers import plan_yaml
 
 from convcalc.cli import main
@@ -42,7 +41,7 @@ def test_fork_liveness_by_hand():
     assert naive_elements(plan) == 850
 
 
-def test_merge_keeps_its_inputs_alive_together(fake_add):
+def test_merge_keeps_its_inputs_alive_together():
     # input 6x6x2 (72); a (1x1x8): 288; b from input (1x1x8): 288; sum of a and b: 288.
     #   a runs: input 72 + a 288 = 360 (input still needed by b)
     #   b runs: a 288 + b 288 (+ input 72, freed after b) = 648
@@ -52,7 +51,7 @@ input: 6x6x2
 layers:
   - {id: a, conv: 1x1x8}
   - {id: b, conv: 1x1x8, from: input}
-  - {id: sum, fake_add: null, from: [a, b]}
+  - {id: sum, add: null, from: [a, b]}
 """)
     assert [s.total for s in steps(plan)] == [72, 72 + 288, 72 + 288 + 288, 3 * 288]
     assert plan.peak_activation_elements() == 864

@@ -8,7 +8,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from fake_merge import fake_add  # noqa: F401  (fixture)
 from helpers import plan_layers, plan_yaml
 
 from convcalc.fields import RF, field_of, merge, rf_text
@@ -138,7 +137,7 @@ def test_a_path_without_field_ends_the_merged_field():
     assert field_of("add1", ["a", "b"], [fields((3, 1, 1))[0], two_d], None, True).rf is None
 
 
-def test_branching_graph_field_and_probe(fake_add):
+def test_branching_graph_field_and_probe():
     # left: 3x3 then 5x3: sizes (3+4, 3+2), centres (1+2, 1+1); right: one 7x5 conv, the same
     # field (centres (7-1)/2, (5-1)/2): aligned, so the merge keeps it and adds no note
     plan = plan_yaml("""
@@ -147,7 +146,7 @@ layers:
   - {id: a1, conv: {filters: 2, kernel: 3}}
   - {id: a2, conv: {filters: 2, kernel: [5, 3]}}
   - {id: b1, conv: {filters: 2, kernel: [7, 5]}, from: input}
-  - {id: sum, fake_add: null, from: [a2, b1]}
+  - {id: sum, add: null, from: [a2, b1]}
 """)
     a2, b1, total = (lp.rf for lp in plan.layers[1:])
     assert (a2.size, a2.start) == ((3 + 4, 3 + 2), (3, 2))
@@ -159,13 +158,13 @@ layers:
     assert check(plan).status == "passed"
 
 
-def test_misaligned_branch_is_noted_and_probed_as_union(fake_add):
+def test_misaligned_branch_is_noted_and_probed_as_union():
     plan = plan_yaml("""
 input: 10x10x1
 layers:
   - {id: a, conv: {filters: 2, kernel: [5, 3]}}
   - {id: b, conv: {filters: 2, kernel: [6, 3], padding: [[1, 0], [0, 0]]}, from: input}
-  - {id: sum, fake_add: null, from: [a, b]}
+  - {id: sum, add: null, from: [a, b]}
 """)
     # axis 0: a sees pixels 0..4 (centre 2), b -1..4 (6 wide, one pixel of padding before,
     # centre 5/2-1): union -1..4, size 6, centre 3/2. Axis 1: both 0..2.

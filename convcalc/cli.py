@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 
@@ -84,6 +85,13 @@ def _layer_options(f: Any) -> Any:
     return f
 
 
+MEMORY_OPTIONS = [
+    click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                 default="float32", show_default=True, help="element type for the memory figures"),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
+]
+
+
 def _common_options(f: Any) -> Any:
     options = [
         click.option("--input", "input_shape", metavar="SHAPE", help="input shape, e.g. 28x28x1 or Tx80x3 (overrides the file's)"),
@@ -92,6 +100,8 @@ def _common_options(f: Any) -> Any:
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
         click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
+        *MEMORY_OPTIONS,
         click.option("--max-params", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N parameters, e.g. 5M"),
         click.option("--max-macs", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N MACs, e.g. 1.2G"),
         click.option("--max-memory", type=Quantity(unit_bytes=True), metavar="BYTES",
@@ -174,7 +184,7 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     from .budgets import evaluate
     from .engine import infer
     spec = build_spec(file, opts, flags)
-    plan = infer(spec, kernel_layout=opts["kernel_layout"])
+    plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
     outcomes = evaluate(plan, _limits(spec, opts))
     report = None
     if check:
@@ -184,32 +194,55 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     return plan, report, outcomes
 
 
-def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bool) -> None:
-    from .output import Sink, emit_error, emit_result
+@contextmanager
+def reported(ctx: click.Context, sink: Any, *, debug: bool) -> Iterator[None]:
+    """Every failure inside as convcalc reports it: ConvCalcError -> its message and exit code
+    (2); anything else -> "internal error, please report it" and exit 3 (the traceback only
+    with --debug); never a bare traceback."""
+    from .output import emit_error
 
-    sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
     try:
-        fmt = opts["fmt"]
-        if opts["depth"] is not None and fmt not in ("table", "markdown"):
-            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
-                            field="depth", hint="JSON lists every layer; group them by their 'path'")
-        sink.refuse_overwriting(file)
-        plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
-        failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"])
+        yield
     except ConvCalcError as exc:
         emit_error(sink, exc)
         ctx.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         ctx.exit(130)
-    except Exception as exc:  # last resort: never a bare traceback for the user
+    except Exception as exc:  # last resort
         error = too_long_to_print(exc) if isinstance(exc, ValueError) else None
         emit_error(sink, error or InternalError("internal error, please report it (run with --debug for the traceback)"))
-        if error is None and opts.get("debug"):
+        if error is None and debug:
             click.echo(traceback.format_exc(), err=True)
         ctx.exit(error.exit_code if error else EXIT_INTERNAL)
+
+
+def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bool) -> None:
+    from .output import Sink, emit_result
+
+    sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
+    failures: list[str] = []
+    with reported(ctx, sink, debug=opts["debug"]):
+        fmt = opts["fmt"]
+        if opts["depth"] is not None and fmt not in ("table", "markdown"):
+            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
+                            field="depth", hint="JSON lists every layer; group them by their 'path'")
+        sink.refuse_overwriting(file)
+        chosen = _columns(opts["columns"])
+        plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
+        failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"], chosen)
     if failures:
         ctx.exit(EXIT_CHECK_FAILED)
+
+
+def _columns(text: str | None) -> tuple[str, ...] | None:
+    from .errors import Loc
+    from .render.columns import parse
+
+    try:
+        return parse(text) if text is not None else None
+    except SpecError as exc:
+        raise exc.located(loc=Loc("<cli>"))
 
 
 @click.group(cls=UniformGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -248,10 +281,42 @@ def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
     run(ctx, file, opts, check=True)
 
 
+def _memory_options(f: Any) -> Any:
+    for option in reversed(MEMORY_OPTIONS):
+        f = option(f)
+    return f
+
+
 @main.command(cls=UniformCommand)
-@click.argument("which", type=click.Choice(["output", "spec"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@_memory_options
+@click.pass_context
+def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, batch: int) -> None:
+    """Compare designs side by side: shapes, params, MACs, FLOPs, memory, receptive field.
+
+        convcalc compare A.yaml B.yaml [C.yaml ...]
+    """
+    from .compare import load_designs, summary
+    from .output import Sink, terminal_console
+    from .render import compare_out
+
+    sink = Sink(fmt)
+    with reported(ctx, sink, debug=False):
+        data = summary(load_designs(files, dtype=dtype, batch=batch))
+        if fmt == "json":
+            sink.text(compare_out.to_json(data) + "\n")
+        elif fmt == "markdown":
+            sink.text(compare_out.markdown(data))
+        else:
+            terminal_console().print(compare_out.table(data), crop=False)
+
+
+@main.command(cls=UniformCommand)
+@click.argument("which", type=click.Choice(["output", "spec", "compare"]))
 def schema(which: str) -> None:
-    """Print a JSON Schema: of the JSON output (output) or of YAML spec files (spec)."""
+    """Print a JSON Schema: of plan/check's JSON output (output), of compare's (compare), or of
+    YAML spec files (spec)."""
     if which == "spec":
         import json
 

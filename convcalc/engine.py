@@ -9,10 +9,11 @@ makes it until its last consumer has run).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from typing import Any
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
+from .fields import RF, UnusedInput, field_of, input_field, unused_input
 from .graph import INPUT, build, resolve
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
@@ -22,21 +23,13 @@ from .spec.model import Group
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
 
-@dataclass(frozen=True)
-class RF:
-    """Receptive field per spatial axis: size, jump (effective stride), start (centre of the first unit)."""
-
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[Fraction, ...]
-
-
 @dataclass
 class LayerPlan:
     node: Node
     input_shapes: list[Shape]
     result: Result
     rf: RF | None
+    rf_explain: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> Shape:
@@ -61,7 +54,8 @@ class Plan:
     layers: list[LayerPlan]
     dtype: str = "float32"
     batch: int = 1
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. misaligned paths where they merge
+    warnings: list[UnusedInput] = field(default_factory=list)  # e.g. input pixels a stride leaves unused
     # with symbols in the input (convcalc/limits.py): the layers' symbolic requirements and per
     # symbol a Limit: its smallest valid value and the requirement setting it
     requirements: list[Any] = field(default_factory=list)
@@ -94,21 +88,9 @@ class Plan:
 
     def step_totals(self) -> list[Dim]:
         """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
-        last_use: dict[str, int] = {}
-        for i, lp in enumerate(self.layers):
-            for name in lp.node.inputs:
-                last_use[name] = i
-        if self.layers:
-            last_use[self.layers[-1].node.id] = len(self.layers)
-        sizes: dict[str, Dim] = {INPUT: product(self.input_shape)}
-        live = {INPUT}
-        totals = []
-        for i, lp in enumerate(self.layers):
-            sizes[lp.node.id] = lp.activation_elements
-            live.add(lp.node.id)
-            totals.append(sum((sizes[name] for name in live), 0))
-            live = {name for name in live if last_use.get(name, -1) > i}
-        return totals
+        from .memory import steps
+
+        return [s.total for s in steps(self)[1:]]
 
     def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
         """Peak activation elements as the max of the returned totals, each with the index of
@@ -155,36 +137,6 @@ def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
     return tuple(shape), symbols
 
 
-def _rf(prev: RF | None, result: Result, elementwise: bool) -> RF | None:
-    """Araujo et al. (Distill 2019): r += (k-1)*j; j *= s; start += ((k-1)/2 - pad_before)*j."""
-    if elementwise:
-        return prev
-    if result.rf is None or prev is None:
-        return None
-    size, jump, start = [], [], []
-    for (k, s, p), r, j, st in zip(result.rf, prev.size, prev.jump, prev.start):
-        size.append(r + (k - 1) * j)
-        jump.append(j * s)
-        start.append(st + (Fraction(k - 1, 2) - p) * j)
-    return RF(tuple(size), tuple(jump), tuple(start))
-
-
-def _merge_rf(rfs: list[RF | None]) -> RF | None:
-    """A merge sees every input's field; per axis it takes the input whose field is largest.
-
-    A first approximation (the union of differently aligned fields is refined later). None when
-    an input's field is unknown or the inputs differ in spatial rank."""
-    known = [rf for rf in rfs if rf is not None]
-    if len(known) < len(rfs) or len({len(rf.size) for rf in known}) != 1:
-        return None
-    widest = [max(known, key=lambda rf: rf.size[a]) for a in range(len(known[0].size))]
-    return RF(
-        tuple(rf.size[a] for a, rf in enumerate(widest)),
-        tuple(rf.jump[a] for a, rf in enumerate(widest)),
-        tuple(rf.start[a] for a, rf in enumerate(widest)),
-    )
-
-
 def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     try:
         return lookup(node.type).infer(node, inputs, ctx)
@@ -213,18 +165,18 @@ def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str 
     ctx = Ctx(layout=spec.layout)
     shapes: dict[str, Shape] = {INPUT: shape}
     rank = len(shape) - 1
-    rfs: dict[str, RF | None] = {INPUT: RF((1,) * rank, (1,) * rank, (Fraction(0),) * rank) if rank else None}
-    layers = []
+    rfs: dict[str, RF | None] = {INPUT: input_field(rank)}
+    layers, notes, warnings = [], [], []
     for node in nodes:
         ins = [shapes[name] for name in node.inputs]
         result = infer_node(node, ins, ctx)
         shapes[node.id] = result.output
+        fs = field_of(node.id, node.inputs, [rfs[name] for name in node.inputs], result.rf, lookup(node.type).elementwise)
+        rfs[node.id] = fs.rf
+        notes += fs.notes
         if len(ins) == 1:
-            rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise)
-        else:
-            rf = _merge_rf([rfs[name] for name in node.inputs])
-        rfs[node.id] = rf
-        layers.append(LayerPlan(node, ins, result, rf))
+            warnings += unused_input(node.id, ins[0], result.output, result.rf)
+        layers.append(LayerPlan(node, ins, result, fs.rf, fs.explain))
     return Plan(
         name=spec.name,
         layout=spec.layout,
@@ -234,6 +186,8 @@ def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str 
         layers=layers,
         dtype=dtype,
         batch=batch,
+        notes=notes,
+        warnings=warnings,
         groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
     )
 

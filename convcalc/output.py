@@ -94,7 +94,7 @@ class Sink:
 
 
 def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain: bool,
-                depth: int | None = None) -> list[str]:
+                depth: int | None = None, chosen: tuple[str, ...] | None = None) -> list[str]:
     """Render the plan (and check report, budgets) in the sink's format; return the failure lines."""
     from .render.summary import check_lines
 
@@ -112,22 +112,18 @@ def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain
     elif sink.fmt == "markdown":
         from .render.markdown import render as markdown
 
-        sink.text(markdown(plan, report, explain=explain, depth=depth) + "".join(f"{line}  \n" for line in budget_lines))
+        sink.text(markdown(plan, report, explain=explain, depth=depth, chosen=chosen)
+                  + "".join(f"{line}  \n" for line in budget_lines))
     else:
-        sink.rich(lambda width: _table_with_budgets(plan, report, outcomes, explain, depth, width))
+        from rich.console import Group
+        from rich.text import Text
+
+        from .render.table import render as table
+
+        sink.rich(lambda width: Group(table(plan, report, explain=explain, depth=depth, chosen=chosen, width=width),
+                                      *(Text(o.line(), style="green" if o.ok else "bold red") for o in outcomes)))
     sink.failures(failures)
     return failures
-
-
-def _table_with_budgets(plan: Any, report: Any, outcomes: list[Any], explain: bool, depth: int | None,
-                        width: int | None) -> Any:
-    from rich.console import Group
-    from rich.text import Text
-
-    from .render.table import render as table
-
-    lines = [Text(o.line(), style="green" if o.ok else "bold red") for o in outcomes]
-    return Group(table(plan, report, explain=explain, depth=depth, width=width), *lines)
 
 
 def emit_error(sink: Sink, exc: Any) -> None:

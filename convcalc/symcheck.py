@@ -98,6 +98,7 @@ def check(plan: Plan, *, seed: int = 0, max_bytes: int | None = None) -> Sampled
         total.compared += report.compared
         total.estimated_bytes = max(total.estimated_bytes, report.estimated_bytes)
         total.layers = report.layers
+        total.probed = report.probed  # the receptive fields measured (in the last run)
         total.mismatches += [AtMismatch(m.index, m.layer_id, m.quantity, m.planned, m.observed,
                                         at=given) for m in report.mismatches]
     return total

@@ -171,14 +171,14 @@ def test_failures_reach_stderr_when_the_output_goes_to_a_file(tmp_path):
 
 USAGE = [
     # (arguments, first stderr line, JSON document on stdout?)
-    (["plan", "--bogus"], "error: <cli>: No such option '--bogus'.", False),
-    (["plan", "--format", "json", "--bogus"], "error: <cli>: No such option '--bogus'.", True),
-    (["plan", "--format=json", "--quiet", "--bogus"], "error: <cli>: No such option '--bogus'.", False),
+    (["plan", "--zzz"], "error: <cli>: No such option '--zzz'.", False),
+    (["plan", "--format", "json", "--zzz"], "error: <cli>: No such option '--zzz'.", True),
+    (["plan", "--format=json", "--quiet", "--zzz"], "error: <cli>: No such option '--zzz'.", False),
     (["plan", "--format", "xml"], "error: <cli>: Invalid value for '--format': 'xml' is not one of 'table', 'json', 'markdown', 'csv'.", False),
     (["plan", "--input"], "error: <cli>: Option '--input' requires an argument.", False),
     (["plan", "--quite"], "error: <cli>: No such option '--quite'. Did you mean '--quiet'?", False),
     (["plann"], "error: <cli>: No such command 'plann'. Did you mean 'plan'?", False),
-    (["schema", "spek"], "error: <cli>: Invalid value for '{output|spec}': 'spek' is not one of 'output', 'spec'.", False),
+    (["schema", "spek"], "error: <cli>: Invalid value for '{output|spec|compare}': 'spek' is not one of 'output', 'spec', 'compare'.", False),
 ]
 
 

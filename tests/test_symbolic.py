@@ -80,10 +80,12 @@ def test_seed_check_runs_at_several_values():
     doc = run_json("check", "examples/seed-filterbank-symbolic.yaml")
     assert doc["check"]["values"] == [{"T": 1}, {"T": 2}, {"T": 7}, {"T": 12}]
     assert doc["check"]["status"] == "passed"
-    # per run: conv output, kernel, bias, trainable, non-trainable, MACs; batchnorm and relu no kernel, bias
-    assert doc["check"]["compared"] == 4 * (2 * 6 + 4 * 4)
+    # per run: conv output, kernel, bias, trainable, non-trainable, MACs; batchnorm and relu no kernel,
+    # bias; the model's peak (no receptive field: TF same over a symbolic T leaves its padding open)
+    assert doc["check"]["compared"] == 4 * (2 * 6 + 4 * 4 + 1)
+    # the two-conv SEED: 4 runs x (2 convs x 6 + the peak) = 52
     line = CliRunner().invoke(main, ["check", *SEED], env={"COLUMNS": "200"}).output.splitlines()[-1]
-    assert line == "Verified on real tensors (numpy executor) at T=1, 2, 7 and 12: all 48 planned quantities agree."
+    assert line == "Verified on real tensors (numpy executor) at T=1, 2, 7 and 12: all 52 planned quantities agree."
 
 
 # ------------------------------------------------------------------ smallest valid values

@@ -188,7 +188,14 @@ class Result:
     explain: list[str] = field(default_factory=list)
     # (expression, minimum, what) for sizes that must be large enough; symbolic ones are kept
     constraints: list[tuple[Dim, int, str]] = field(default_factory=list)
-    # per spatial axis (effective kernel, stride, pad before) for the receptive field, or None
+    # the receptive-field window per spatial axis of the output, (k, s, p): output unit u reads
+    # input units u*s-p .. u*s-p+k-1 of the same axis (k effective, dilation included; p the
+    # padding actually applied before). None ends the field (see convcalc/fields.py): layers
+    # whose units are no evenly spaced window over the same axes (upsampling, pixel shuffle,
+    # transposed convs with stride > 1, permute, reshape, flatten). Elementwise layers set
+    # LayerType.elementwise instead; a merge (add, channel concat) sets it too and gets the
+    # merged field of its inputs. A transposed conv with stride 1 is a conv with padding
+    # k-1-p: (k, 1, k-1-p_before).
     rf: tuple[tuple[int, int, int], ...] | None = None
 
 

@@ -115,3 +115,11 @@ def slide(
             out = out - 1
             text += "-1 (the last window would start in the padding)"
     return Axis(out, (pb, pa), equals(text, out), need)
+
+
+def window_rf(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
+    """``Result.rf``: per axis (effective kernel, stride, padding before), or None when TF ``same``
+    over a symbolic size leaves the padding unknown (it depends on the size mod the stride)."""
+    if any(a.pads is None for a in axes):
+        return None
+    return tuple((d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation))  # type: ignore[index]

@@ -73,23 +73,48 @@ def peak_bytes(plan: Plan) -> tuple[Dim | str | None, str | None]:
 
 
 def rf_json(lp: LayerPlan) -> dict[str, Any] | None:
-    if lp.rf is None:
+    return rf_dict(lp.rf)
+
+
+def rf_dict(rf: Any) -> dict[str, Any] | None:
+    if rf is None:
         return None
     return {
-        "size": list(lp.rf.size),
-        "jump": list(lp.rf.jump),
-        "start": [float(s) for s in lp.rf.start],
+        "size": list(rf.size),
+        "jump": list(rf.jump),
+        "start": [float(s) for s in rf.start],
     }
 
 
 def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
+    from ..memory import layer_line
+
     r = lp.result
     lines = list(r.explain) + requirement_lines(plan, lp)
     if lp.params != 0 or r.kernel is not None:
         lines.append(f"params: {r.params_formula} = {num(lp.params)}")
     if r.macs != 0:
         lines.append(f"MACs: {r.macs_formula} = {num(r.macs)}")
-    return lines
+    return lines + lp.rf_explain + [layer_line(plan, lp)]
+
+
+def mismatch_text(plan: Plan, quantity: str, value: Any) -> str:
+    """A planned or observed value as one line of text (a receptive field as ``size 5x5, ...``)."""
+    value = mismatch_value(plan, quantity, value)
+    if not isinstance(value, dict):
+        return str(value)
+    text = ", ".join(f"{key} {_axes(v)}" for key, v in value.items() if key != "unit")
+    unit = value.get("unit")
+    if unit:
+        seen = "nothing" if unit["probed"] is None else "pixels {:g}..{:g}".format(*unit["probed"])
+        text += (f" (unit at {unit['position']}, axis {unit['axis']}: {seen}, "
+                 "planned {:g}..{:g})".format(*unit["planned"]))
+    return text
+
+
+def _axes(values: list[Any]) -> str:
+    """Per-axis numbers as ``5x9`` (``?`` where the probe could not measure one)."""
+    return "x".join("?" if x is None else f"{x:g}" for x in values)
 
 
 def requirement_lines(plan: Plan, lp: LayerPlan) -> list[str]:
@@ -112,4 +137,6 @@ def mismatch_value(plan: Plan, quantity: str, value: Any) -> Any:
         value = display_kernel(value, plan.kernel_layout)
     if isinstance(value, tuple):
         return [dim_json(v) for v in value]
+    if isinstance(value, dict):
+        return value
     return dim_json(value) if isinstance(value, int) or not isinstance(value, (str, float, type(None))) else value

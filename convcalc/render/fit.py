@@ -24,13 +24,14 @@ def natural_width(table: Table) -> int:
     return Measurement.get(console, console.options, table).maximum
 
 
-def fit(build: Build, names: list[str], width: int | None) -> Table:
-    """``build(columns, plain)`` with the fewest columns dropped to fit ``width`` (None: all)."""
+def fit(build: Build, names: list[str], width: int | None, droppable: tuple[str, ...] = DROP_ORDER) -> Table:
+    """``build(columns, plain)`` with the fewest ``droppable`` columns dropped to fit ``width``
+    (None: no limit)."""
     names = list(names)
     table = build(names, False)
     if width is None or natural_width(table) <= width:
         return table
-    for victim in DROP_ORDER:
+    for victim in droppable:
         if victim in names:
             names.remove(victim)
             table = build(names, False)

@@ -10,7 +10,8 @@ from typing import Any
 
 from .. import __version__
 from ..engine import Plan, display_shape
-from .common import dim_json, peak_bytes, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+from ..memory import bytes_of, naive_elements, peak
+from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, peak_bytes, rf_json, shape_json
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,7 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
         "macs": dim_json(r.macs),
         "macs_formula": r.macs_formula,
         "activation_elements": dim_json(lp.activation_elements),
+        "activation_bytes": dim_json(bytes_of(plan, lp.activation_elements)),
         "receptive_field": rf_json(lp),
         "explain": explain_lines(plan, lp),
         "path": list(lp.node.scope),
@@ -53,7 +55,8 @@ def groups_list(plan: Plan) -> list[dict[str, Any]]:
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    peak, note = peak_bytes(plan)
+    top, note = peak_bytes(plan)
+    where = peak(plan)[1]
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -61,8 +64,10 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": peak if peak is None or isinstance(peak, str) else dim_json(peak),
+        "peak_activation_bytes": top if top is None or isinstance(top, str) else dim_json(top),
         "peak_activation_note": note,
+        "peak_activation_layer": None if where is None else where.layer,
+        "naive_activation_bytes": dim_json(bytes_of(plan, naive_elements(plan))),
         "dtype": plan.dtype,
         "batch": plan.batch,
     }
@@ -85,6 +90,7 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
         "status": report.status,
         "backend": report.backend,
         "compared": report.compared,
+        "receptive_field_probed": list(report.probed),
         "values": list(getattr(report, "values", [{}])),
         "mismatches": [
             {
@@ -117,6 +123,11 @@ def plan_dict(plan: Plan, report: Any = None, budgets: Any = ()) -> dict[str, An
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
         "groups": groups_list(plan),
         "totals": totals_dict(plan),
+        "notes": list(plan.notes),
+        "warnings": [
+            {"kind": "unused_input", "layer": w.layer, "axis": w.axis, "pixels": w.pixels, "message": w.message}
+            for w in plan.warnings
+        ],
         "budgets": {b.name: b.to_dict() for b in budgets},
     }
     if report is not None:

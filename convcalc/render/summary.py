@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import DTYPE_BYTES, Plan
-from .common import MACS_NOTE, mismatch_value, nbytes, num, peak_bytes
+from ..fields import rf_text
+from ..memory import bytes_of, naive_elements
+from .columns import headers
+from .common import MACS_NOTE, mismatch_text, nbytes, num, peak_bytes
 
 
 def totals_lines(plan: Plan) -> list[str]:
@@ -16,8 +19,15 @@ def totals_lines(plan: Plan) -> list[str]:
         f"Parameter memory: {nbytes(plan.param_bytes)} ({plan.dtype}, {width} B each)",
     ]
     lines.extend(peak_lines(plan))
+    if plan.layers:
+        lines.append(f"All tensors summed (naive): {nbytes(bytes_of(plan, naive_elements(plan)))}")
     lines.append(MACS_NOTE)
     return lines
+
+
+def notice_lines(plan: Plan) -> list[str]:
+    """Notes (misaligned paths) and warnings (unused input pixels), shown under the table."""
+    return [f"Note: {note}" for note in plan.notes] + [f"Warning: {w.message}" for w in plan.warnings]
 
 
 def peak_lines(plan: Plan) -> list[str]:
@@ -55,7 +65,7 @@ def check_lines(plan: Plan, report: Any) -> list[str]:
         return [f"Verified on real tensors ({report.backend} executor){at}: all {report.compared} planned quantities agree."]
     lines = [f"CHECK FAILED{at}: {len(report.mismatches)} of {report.compared} planned quantities disagree:"]
     for m in report.mismatches:
-        planned, observed = (mismatch_value(plan, m.quantity, v) for v in (m.planned, m.observed))
+        planned, observed = (mismatch_text(plan, m.quantity, v) for v in (m.planned, m.observed))
         where = " at " + values_text(m.at) if getattr(m, "at", None) else ""
         lines.append(f"  {m.layer_id} {m.quantity}{where}: planned {planned}, observed {observed}")
     return lines
@@ -76,13 +86,14 @@ def sampled_text(samples: list[dict[str, int]]) -> str:
     return " at " + "; ".join(values_text(s) for s in samples)
 
 
-def columns(plan: Plan, report: Any) -> list[str]:
-    """Table columns; "non-train." (of the params) appears when some parameters are not trainable."""
-    split = ["non-train."] if plan.non_trainable != 0 else []
-    return ["#", "layer", "type", "output", "kernel", "params", *split, "MACs"] + (["check"] if report else [])
+def columns(plan: Plan, report: Any, chosen: tuple[str, ...] | None = None) -> list[str]:
+    """Table headers: the chosen columns (render/columns.py), by default "non-train." (of the
+    params) only when some parameters are not trainable."""
+    return headers(plan, report, chosen)
 
 
 def cells(plan: Plan, lp: Any, report: Any, bad: dict[int, list[str]]) -> dict[str, str]:
+    from ..engine import display_shape
     from .common import kernel_shape, out_shape, shape_text, size_text
 
     issues = bad.get(lp.node.index)
@@ -90,11 +101,16 @@ def cells(plan: Plan, lp: Any, report: Any, bad: dict[int, list[str]]) -> dict[s
         "#": str(lp.node.index),
         "layer": lp.node.id,
         "type": lp.node.type,
+        "input": size_text(display_shape(lp.input_shapes[0], plan.layout)),
         "output": size_text(out_shape(plan, lp)),
         "kernel": shape_text(kernel_shape(plan, lp)) if lp.result.kernel is not None else "",
         "params": num(lp.params),
         "non-train.": num(lp.result.non_trainable),
         "MACs": num(lp.result.macs),
+        "FLOPs": num(2 * lp.result.macs),
+        "RF": rf_text(lp.rf),
+        "act. elements": num(lp.activation_elements),
+        "act. bytes": num(bytes_of(plan, lp.activation_elements)),
         "check": ("✗ " + ", ".join(issues)) if issues else "✓",
     }
 

@@ -87,6 +87,13 @@ def test_columns_are_dropped_in_order(width, header):
     assert result.output.splitlines()[2].split() == header
 
 
+def test_chosen_columns_are_never_dropped():
+    result = run("check", ROOT / "examples" / "seed-filterbank.yaml", "--columns", "type,output,kernel,params,macs",
+                 env={"COLUMNS": "60"})
+    assert result.output.splitlines()[2].split() == ["#", "layer", "type", "output", "kernel", "params", "MACs", "check"]
+    assert "…" not in result.output and "17280000" in result.output  # separators dropped instead
+
+
 def test_too_narrow_keeps_numbers_whole_and_drops_separators():
     result = run("plan", *HUGE, env={"COLUMNS": "40"})
     assert "17279654401728" in result.output and "…" not in result.output

@@ -36,8 +36,9 @@ def plan(path: str, **options: Any) -> Any:
     return infer(load(path), **options)
 
 
-def check(plan: Any, *, seed: int = 0) -> Any:
-    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport."""
+def check(plan: Any, *, seed: int = 0, backend: str = "numpy") -> Any:
+    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport.
+    ``backend="torch"`` also compares every layer's output with PyTorch's."""
     from .reference import check as _check
 
-    return _check(plan, seed=seed)
+    return _check(plan, seed=seed, backend=backend)

@@ -146,7 +146,7 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if check:
             from .reference import check as run_check
 
-            report = run_check(plan, seed=opts.get("seed", 0))
+            report = run_check(plan, seed=opts.get("seed", 0), backend=opts.get("backend", "numpy"))
     except ConvCalcError as exc:
         _emit_error(exc, fmt)
         ctx.exit(EXIT_USAGE)
@@ -203,9 +203,14 @@ def plan(ctx: click.Context, file: str | None, **opts: Any) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=True))
 @_common_options
 @click.option("--seed", default=0, show_default=True, help="seed for the random weights and input")
+@click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
+              help="torch: also rerun every layer in PyTorch and compare the outputs (pip install 'convcalc[torch]')")
 @click.pass_context
 def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
-    """Plan a network, then run it on real numpy tensors and verify every count."""
+    """Plan a network, then run it on real numpy tensors and verify every count.
+
+    With --backend torch, PyTorch reruns every layer on the same inputs and weights and each
+    output is compared with numpy's."""
     run(ctx, file, opts, check=True)
 
 

@@ -60,6 +60,7 @@ class CheckReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     layers: list[LayerObservation] = field(default_factory=list)
     estimated_bytes: int = 0
+    cross: Any = None  # the torch cross-check (backend "numpy+torch"): its version, layers, max_abs_diff
 
     @property
     def status(self) -> str:
@@ -164,10 +165,27 @@ def _compare(index: int, lp: Any, obs: LayerObservation, report: CheckReport) ->
             report.mismatches.append(Mismatch(index, lp.node.id, quantity, planned, observed))
 
 
-def check(plan: Any, *, seed: int = 0) -> CheckReport:
-    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan."""
+def _cross_backend(backend: str) -> Any:
+    """None for numpy alone; for ``torch`` a callable that reruns each layer in PyTorch."""
+    if backend == "numpy":
+        return None
+    if backend != "torch":
+        raise CheckError(f"unknown backend {backend!r}", hint="expected one of: numpy, torch")
+    from .torch_backend import CrossCheck  # imports torch: only on this path
+
+    return CrossCheck()
+
+
+def check(plan: Any, *, seed: int = 0, backend: str = "numpy") -> CheckReport:
+    """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan.
+
+    ``backend="torch"`` also reruns each layer in PyTorch on the same inputs and weights and
+    compares the outputs (a disagreement is a mismatch of the quantity ``values``)."""
     _require_concrete(plan)
+    cross = _cross_backend(backend)
     report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
+    if cross is not None:
+        report.backend, report.cross = "numpy+torch", cross
     rng = np.random.default_rng(seed)
     ctx = RunCtx(layout=plan.layout)
     last = _last_uses(plan)
@@ -191,6 +209,11 @@ def check(plan: Any, *, seed: int = 0) -> CheckReport:
                 layer=f"{node.path} ({node.type})",
                 hint="the plan accepted a layer that real arrays cannot run; please report it",
             ) from exc
+        if cross is not None:
+            report.compared += 1
+            bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
+            if bad is not None:
+                report.mismatches.append(Mismatch(i, node.id, "values", *bad))
         del ins
         obs = _observe(i, lp, seen)
         report.layers.append(obs)

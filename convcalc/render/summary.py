@@ -25,12 +25,22 @@ def totals_lines(plan: Plan) -> list[str]:
 def check_lines(plan: Plan, report: Any) -> list[str]:
     if report is None:
         return []
+    cross = report.cross
     if report.status == "passed":
-        return [f"Verified on real tensors ({report.backend} executor): all {report.compared} planned quantities agree."]
+        if cross is None:
+            return [f"Verified on real tensors ({report.backend} executor): all {report.compared} planned quantities agree."]
+        return [
+            f"Verified on real tensors (numpy executor): all {report.compared - cross.layers} planned quantities agree.",
+            f"PyTorch {cross.version} agreed on all {cross.layers} layer outputs (max abs diff {cross.max_abs_diff:.2g}).",
+        ]
     lines = [f"CHECK FAILED: {len(report.mismatches)} of {report.compared} planned quantities disagree:"]
     for m in report.mismatches:
         planned, observed = (mismatch_value(plan, m.quantity, v) for v in (m.planned, m.observed))
-        lines.append(f"  {m.layer_id} {m.quantity}: planned {planned}, observed {observed}")
+        if m.quantity == "values":
+            found = f"max abs difference {observed:.3g}" if isinstance(observed, float) else observed
+            lines.append(f"  {m.layer_id} values: PyTorch disagrees with numpy: {found} (allowed {planned:.3g})")
+        else:
+            lines.append(f"  {m.layer_id} {m.quantity}: planned {planned}, observed {observed}")
     return lines
 
 

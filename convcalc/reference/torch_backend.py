@@ -227,7 +227,8 @@ def max_difference(a: np.ndarray, b: np.ndarray) -> float:
     """max |a - b|, with equal infinities counting as equal and a NaN as infinitely far."""
     if a.size == 0:
         return 0.0
-    diff = np.where(a == b, np.float32(0), np.abs(a.astype(np.float64) - b.astype(np.float64)))
+    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are masked out below
+        diff = np.where(a == b, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
     return float("inf") if np.isnan(diff).any() else float(diff.max())
 
 

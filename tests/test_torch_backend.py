@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +110,7 @@ def test_torch_agrees_on_every_example(path):
     result = CliRunner().invoke(main, ["check", str(path), "--backend", "torch", "--format", "json", *extra])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    schema_validator().validate(doc)
     assert doc["check"]["status"] == "passed" and doc["check"]["backend"] == "numpy+torch"
     assert doc["check"]["torch"]["layers"] == len(doc["layers"])
 
@@ -155,6 +158,16 @@ def test_torch_catches_a_wrong_numpy_op(monkeypatch, layer_type, wrong, layers, 
     result = CliRunner().invoke(main, ["check", "--input", "9x8x3", *flags, "--backend", "torch"])
     assert result.exit_code == 1
     assert "values: PyTorch disagrees with numpy: max abs difference" in result.output
+    doc = json.loads(CliRunner().invoke(main, ["check", "--input", "9x8x3", *flags, "--backend", "torch",
+                                               "--format", "json"]).stdout)
+    schema_validator().validate(doc)
+    assert doc["check"]["mismatches"][0]["quantity"] == "values"
+
+
+def schema_validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(CliRunner().invoke(main, ["schema", "output"]).output))
 
 
 def test_tolerance_and_difference():
@@ -179,3 +192,12 @@ def test_numpy_check_never_imports_torch():
             " standalone_mode=False)\nfinally:\n    print('TORCH', 'torch' in sys.modules, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert "TORCH False" in proc.stderr
+
+
+@needs_torch
+def test_readme_shows_the_real_verdict():
+    text = (ROOT / "README.md").read_text()
+    command = re.search(r"pip install '\.\[torch\]' && convcalc (check [^\n]*)", text).group(1)
+    shown = re.search(r"```text\n(Verified on real tensors[^`]*)```", text).group(1)
+    result = CliRunner().invoke(main, shlex.split(command))
+    assert result.exit_code == 0 and result.output.endswith(shown)

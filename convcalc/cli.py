@@ -89,6 +89,8 @@ def _common_options(f: Any) -> Any:
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--depth", type=click.IntRange(min=1), metavar="N",
+                     help="table/markdown: fold layers nested deeper than N block levels into one row per block"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
     ]
     for option in reversed(options):
@@ -140,6 +142,9 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
     try:
         from .engine import infer
 
+        if opts["depth"] is not None and fmt not in ("table", "markdown"):
+            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
+                            field="depth", hint="JSON lists every layer; group them by their 'path'")
         spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
         plan = infer(spec, kernel_layout=opts["kernel_layout"])
         report = None
@@ -155,12 +160,12 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if opts.get("debug"):
             click.echo(traceback.format_exc(), err=True)
         ctx.exit(3)
-    render(plan, report, fmt, opts["explain"])
+    render(plan, report, fmt, opts["explain"], opts["depth"])
     if report is not None and report.status != "passed":
         ctx.exit(EXIT_CHECK_FAILED)
 
 
-def render(plan: Any, report: Any, fmt: str, explain: bool) -> None:
+def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = None) -> None:
     if fmt == "json":
         from .render.json_out import dumps, plan_dict
 
@@ -168,13 +173,13 @@ def render(plan: Any, report: Any, fmt: str, explain: bool) -> None:
     elif fmt == "markdown":
         from .render.markdown import render as markdown
 
-        click.echo(markdown(plan, report, explain=explain), nl=False)
+        click.echo(markdown(plan, report, explain=explain, depth=depth), nl=False)
     else:
         from rich.console import Console
 
         from .render.table import render as table
 
-        Console(soft_wrap=False).print(table(plan, report, explain=explain))
+        Console(soft_wrap=False).print(table(plan, report, explain=explain, depth=depth))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

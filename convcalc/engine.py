@@ -8,15 +8,16 @@ makes it until its last consumer has run).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
-from .graph import INPUT, build
+from .graph import INPUT, build, resolve
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
 from .spec import ModelSpec
+from .spec.model import Group
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -61,6 +62,7 @@ class Plan:
     dtype: str = "float32"
     batch: int = 1
     notes: list[str] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
     def trainable(self) -> Dim:
@@ -146,6 +148,22 @@ def _rf(prev: RF | None, result: Result, elementwise: bool) -> RF | None:
     return RF(tuple(size), tuple(jump), tuple(start))
 
 
+def _merge_rf(rfs: list[RF | None]) -> RF | None:
+    """A merge sees every input's field; per axis it takes the input whose field is largest.
+
+    A first approximation (the union of differently aligned fields is refined later). None when
+    an input's field is unknown or the inputs differ in spatial rank."""
+    known = [rf for rf in rfs if rf is not None]
+    if len(known) < len(rfs) or len({len(rf.size) for rf in known}) != 1:
+        return None
+    widest = [max(known, key=lambda rf: rf.size[a]) for a in range(len(known[0].size))]
+    return RF(
+        tuple(rf.size[a] for a, rf in enumerate(widest)),
+        tuple(rf.jump[a] for a, rf in enumerate(widest)),
+        tuple(rf.start[a] for a, rf in enumerate(widest)),
+    )
+
+
 def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     try:
         return lookup(node.type).infer(node, inputs, ctx)
@@ -170,7 +188,10 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         ins = [shapes[name] for name in node.inputs]
         result = infer_node(node, ins, ctx)
         shapes[node.id] = result.output
-        rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise) if len(ins) == 1 else None
+        if len(ins) == 1:
+            rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise)
+        else:
+            rf = _merge_rf([rfs[name] for name in node.inputs])
         rfs[node.id] = rf
         layers.append(LayerPlan(node, ins, result, rf))
     return Plan(
@@ -182,6 +203,7 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         layers=layers,
         dtype=dtype,
         batch=batch,
+        groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
     )
 
 

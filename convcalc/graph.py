@@ -11,14 +11,14 @@ from collections import Counter
 
 from .errors import SpecError, did_you_mean
 from .layers import Node, lookup
-from .spec import ModelSpec
+from .spec import LayerSpec, ModelSpec
 
 INPUT = "input"
 
 
 def _ids(spec: ModelSpec) -> list[str]:
     counts: Counter[str] = Counter()
-    taken = {layer.id for layer in spec.layers if layer.id}
+    taken = {layer.id for layer in spec.layers if layer.id} | set(spec.aliases)  # block uses, repeats
     ids: list[str] = []
     seen: dict[str, str] = {}
     for layer in spec.layers:
@@ -38,24 +38,42 @@ def _ids(spec: ModelSpec) -> list[str]:
     return ids
 
 
+def resolve(name: str, aliases: dict[str, str], layer: LayerSpec | None = None) -> str:
+    """Follow aliases (block uses, repeats, entries disabled by ``when``) to the layer they name."""
+    trail = [name]
+    while name in aliases:
+        name = aliases[name]
+        if name in trail:
+            cycle = " <- ".join(trail[trail.index(name):] + [name])
+            raise SpecError(f"the layers form a cycle: {cycle}", loc=layer.loc if layer else None,
+                            layer=layer.path if layer else None, field="from")
+        trail.append(name)
+    return name
+
+
 def build(spec: ModelSpec) -> list[Node]:
     """The nodes of ``spec`` in an order where every input comes before its consumer."""
     ids = _ids(spec)
-    known = set(ids) | {INPUT}
+    known = set(ids) | {INPUT} | set(spec.aliases)
     nodes: list[Node] = []
+    prev = INPUT
     for i, (layer, ident) in enumerate(zip(spec.layers, ids)):
-        inputs = layer.inputs if layer.inputs is not None else [ids[i - 1] if i else INPUT]
+        inputs = layer.inputs if layer.inputs is not None else [prev]
+        # layers appended after an expanded file continue from what its last entry names
+        prev = spec.output if spec.output and layer.inputs is not None else ident
         for name in inputs:
             if name not in known:
                 raise SpecError(
                     f"from names '{name}', which is not a layer id",
                     loc=layer.loc, layer=layer.path, field="from", hint=did_you_mean(name, known),
                 )
+        inputs = [resolve(name, spec.aliases, layer) for name in inputs]
         arity = lookup(layer.type).inputs
         if (arity and len(inputs) != arity) or (not arity and len(inputs) < 2):
             want = f"exactly {arity}" if arity else "at least 2"
             raise SpecError(f"{layer.type} takes {want} input(s), got {len(inputs)}", loc=layer.loc, layer=layer.path, field="from")
-        nodes.append(Node(i, ident, layer.type, layer.args, list(inputs), layer.path, layer.loc, layer.arg_locs))
+        nodes.append(Node(i, ident, layer.type, layer.args, list(inputs), layer.path, layer.loc, layer.arg_locs,
+                          layer.scope))
     return _toposort(nodes)
 
 

@@ -109,7 +109,7 @@ YAML_ERRORS = [
     ("", "error: {f}:1:1: the file is empty", None),
     ("input: 28x28x1\nlayers:\n  - conv: 3x3x8\n    relu:\n", "error: {f}:3:5: layers[0]: a layer entry needs exactly one layer type, found 2: conv, relu", None),
     ("input: 28x28x1\nlayers:\n  - conv: 3x3x8\n  - {dense: 4, from: conv9}\n",
-     "error: {f}:4:5: layers[1], field 'from': from names 'conv9', which is not a layer id", "did you mean 'conv1'?"),
+     "error: {f}:4:22: layers[1], field 'from': from names 'conv9', which is not a layer id", "did you mean 'conv1'?"),
 ]
 
 

@@ -179,6 +179,7 @@ class Node:
     path: str
     loc: Any = None
     arg_locs: dict[str, Any] = field(default_factory=dict)
+    scope: tuple[str, ...] = ()  # ids of the enclosing block uses and repeats, outermost first
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import spatial  # noqa: F401  (registers conv and the pooling ops)
-from . import depthwise, norm, resample, reshape, transpose  # noqa: F401  (the other layer families)
+from . import depthwise, merge, norm, resample, reshape, transpose  # noqa: F401  (the other layer families)
 from .core import FORWARD, SCRATCH, Observed, RunCtx, draw, he_scale, matmul, prod, register
 
 __all__ = ["FORWARD", "SCRATCH", "Observed", "RunCtx", "register"]

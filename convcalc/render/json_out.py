@@ -23,6 +23,7 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
         "type": lp.node.type,
         "from": list(lp.node.inputs),
         "input_shape": shape_json(display_shape(lp.input_shapes[0], plan.layout)),
+        "input_shapes": [shape_json(display_shape(shape, plan.layout)) for shape in lp.input_shapes],
         "output_shape": shape_json(out_shape(plan, lp)),
         "kernel_shape": shape_json(kernel_shape(plan, lp)),
         "bias_shape": shape_json(r.bias),
@@ -35,7 +36,20 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
         "activation_elements": dim_json(lp.activation_elements),
         "receptive_field": rf_json(lp),
         "explain": explain_lines(plan, lp),
+        "path": list(lp.node.scope),
+        "block": innermost_block(plan, lp.node.scope),
     }
+
+
+def innermost_block(plan: Plan, scope: tuple[str, ...]) -> str | None:
+    """The name of the block whose use most closely encloses a layer (None outside blocks)."""
+    kinds = [plan.groups[gid] for gid in scope if plan.groups[gid].kind == "block"]
+    return kinds[-1].type if kinds else None
+
+
+def groups_list(plan: Plan) -> list[dict[str, Any]]:
+    return [{"id": g.id, "kind": g.kind, "type": g.type, "count": g.count, "output": g.output}
+            for g in plan.groups.values()]
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
@@ -93,6 +107,7 @@ def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
         },
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
+        "groups": groups_list(plan),
         "totals": totals_dict(plan),
     }
     if report is not None:

@@ -10,13 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import Plan, display_shape
-from .common import explain_lines, size_text
-from .summary import cells, check_lines, columns, mismatch_map, totals_lines
+from .common import size_text
+from .rows import row_cells, row_explain, rows
+from .summary import check_lines, columns, mismatch_map, totals_lines
 
 RIGHT = {"#", "params", "non-train.", "MACs"}
 
 
-def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
+def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int | None = None) -> Group:
     title = (f"{plan.name or 'model'}: input {size_text(display_shape(plan.input_shape, plan.layout))} "
              f"({plan.layout}), kernels {plan.kernel_layout}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -24,16 +25,18 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False) -> Group:
     for name in names:
         table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
     bad = mismatch_map(report)
-    for lp in plan.layers:
-        row = cells(plan, lp, report, bad)
+    shown = rows(plan, depth)
+    for item in shown:
+        row = row_cells(plan, item, report, bad)
         if "check" in row:
-            row["check"] = f"[red]{row['check']}[/red]" if lp.node.index in bad else f"[green]{row['check']}[/green]"
+            row["check"] = f"[red]{row['check']}[/red]" if row["check"] != "✓" else f"[green]{row['check']}[/green]"
         table.add_row(*(row[name] for name in names))
     parts: list[Any] = [Text(title, style="bold"), table]
     if explain:
         parts.append(Text("How each number is computed:", style="bold"))
-        for lp in plan.layers:
-            parts.extend(Text(f"  {lp.node.id}  {line}") for line in explain_lines(plan, lp))
+        for item in shown:
+            label, lines = row_explain(plan, item)
+            parts.extend(Text(f"  {label}  {line}") for line in lines)
     parts.extend(Text(line) for line in totals_lines(plan))
     for line in check_lines(plan, report):
         parts.append(Text(line, style="green" if report.status == "passed" else "bold red"))

@@ -19,6 +19,18 @@ class LayerSpec:
     arg_locs: dict[str, Loc] = field(default_factory=dict)
     id: str | None = None
     inputs: list[str] | None = None  # `from`; None means the previous layer
+    scope: tuple[str, ...] = ()  # the ids of the enclosing block uses and repeats, outermost first
+
+
+@dataclass
+class Group:
+    """A block use or a repeat: the layers whose scope contains ``id`` belong to it."""
+
+    id: str  # full dotted id, e.g. "layer2" or "layer2.1"
+    kind: str  # "block" (one use of a block) or "repeat" (the repetitions of one entry)
+    type: str  # the block's name, or the repeated entry's type
+    count: int = 1  # repetitions (repeat groups)
+    output: str = ""  # the id of the layer that produces the group's output (set by the graph)
 
 
 @dataclass
@@ -31,3 +43,6 @@ class ModelSpec:
     values: dict[str, int] = field(default_factory=dict)  # `set:` / --set
     file: str | None = None
     input_loc: Loc = field(default_factory=Loc)
+    groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats by id
+    aliases: dict[str, str] = field(default_factory=dict)  # id -> the id it stands for
+    output: str | None = None  # the id the last top-level entry names (None: the last layer)

@@ -13,12 +13,13 @@ from typing import Any
 from ..errors import Loc, SpecError, did_you_mean
 from ..layers import lookup
 from ..layers.base import REQUIRED
+from .blocks import parse_blocks
 from .compact import parse_compact
+from .expand import expand
 from .model import LayerSpec, ModelSpec, Size
 from .yamlsrc import Source, load_yaml
 
-TOP_KEYS = ("name", "input", "layout", "kernel_layout", "layers", "set")
-ENTRY_KEYS = ("id", "from")
+TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set")
 LAYOUTS = ("hwc", "chw")
 KERNEL_LAYOUTS = ("hwio", "oihw")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -100,37 +101,19 @@ def coerce_args(
     return layer_type.name, args
 
 
-def _entry(src: Source, item: Any, i: int) -> LayerSpec:
-    base = ("layers", i)
-    loc = src.loc(base)
-    path = f"layers[{i}]"
-    if isinstance(item, str):
-        item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
-    if not isinstance(item, dict):
-        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}", loc=loc, layer=path)
-    types = [k for k in item if k not in ENTRY_KEYS]
-    if len(types) != 1:
-        raise SpecError(
-            f"a layer entry needs exactly one layer type, found {len(types)}: {', '.join(map(str, types)) or 'none'}",
-            loc=loc, layer=path, hint=f"besides the type only {', '.join(ENTRY_KEYS)} may be given",
-        )
-    type_name = str(types[0])
-    raw = item[types[0]]
-    arg_locs = {k: src.loc(base + (types[0], k)) for k in raw} if isinstance(raw, dict) else {}
-    key_locs = {k: src.key_loc(base + (types[0], k)) for k in raw} if isinstance(raw, dict) else {}
+def _entry(src: Source, item: dict[Any, Any], base: tuple[Any, ...], path: str) -> LayerSpec:
+    """One layer ``{type: arguments}`` found at ``base`` in the source (``("layers", 3)``), coerced.
+
+    The entry keys (``id``, ``from``, ``repeat``, ``when``) and ``${...}`` are handled before, by
+    the expansion (expand.py); ``item`` holds the type and its substituted arguments only."""
+    ((key, raw),) = item.items()
+    arg_locs = {k: src.loc(base + (key, k)) for k in raw} if isinstance(raw, dict) else {}
+    key_locs = {k: src.key_loc(base + (key, k)) for k in raw} if isinstance(raw, dict) else {}
     try:
-        name, args = coerce_args(type_name, raw, src.loc(base + (types[0],)), arg_locs, key_locs)
+        name, args = coerce_args(str(key), raw, src.loc(base + (key,)), arg_locs, key_locs)
     except SpecError as exc:
         raise exc.located(layer=path)
-    inputs = item.get("from")
-    if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, str) else inputs
-        if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-            raise SpecError("from must be a layer id or a list of ids", loc=src.loc(base + ("from",)), layer=path)
-    ident = item.get("id")
-    if ident is not None and not isinstance(ident, str):
-        raise SpecError(f"id must be a name, got {ident!r}", loc=src.loc(base + ("id",)), layer=path)
-    return LayerSpec(name, args, path, loc, arg_locs, ident, inputs)
+    return LayerSpec(name, args, path, src.loc(base), arg_locs)
 
 
 def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
@@ -165,9 +148,14 @@ def parse_source(src: Source) -> ModelSpec:
         raise SpecError("layers must be a list", loc=src.loc(("layers",)), field="layers")
     inp = data.get("input")
     name = data.get("name")
+    shape = parse_shape(inp, src.loc(("input",))) if inp is not None else None
+    expanded = expand(src, parse_blocks(src), layers, _entry)
     return ModelSpec(
-        input=parse_shape(inp, src.loc(("input",))) if inp is not None else None,
-        layers=[_entry(src, item, i) for i, item in enumerate(layers)],
+        input=shape,
+        layers=expanded.layers,
+        groups=expanded.groups,
+        aliases=expanded.aliases,
+        output=expanded.output,
         name=str(name) if name is not None else None,
         layout=_choice(src, "layout", LAYOUTS) or "hwc",
         kernel_layout=_choice(src, "kernel_layout", KERNEL_LAYOUTS),

@@ -1,0 +1,120 @@
+"""Table rows with ``--depth N``: layers nested deeper than N levels fold into their group's row.
+
+A layer's level is one more than the number of block uses and repeats around it (its scope):
+top-level layers are level 1, the layers of a top-level block use level 2, and so on, as
+torchinfo's ``depth`` counts module nesting. With ``--depth N`` every layer deeper than N is
+shown as part of the row of its enclosing group at level N, which sums the layers' parameters
+and MACs; ``--explain`` writes each sum out, one term per part one level down (a nested use or
+repeat, or a layer). Without ``--depth`` every layer is a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from ..dims import Dim
+from ..engine import LayerPlan, Plan, display_shape
+from ..spec.model import Group
+from .common import explain_lines, num, size_text
+from .summary import cells
+
+
+@dataclass
+class GroupRow:
+    group: Group
+    output: str  # the group's output shape as displayed
+    level: int  # the depth it is shown at: its layers' scopes have it at index level - 1
+    layers: list[LayerPlan] = field(default_factory=list)
+
+    def total(self, count: Any) -> Dim:
+        return sum((count(lp) for lp in self.layers), 0)
+
+    def parts(self) -> dict[str, list[LayerPlan]]:
+        """The layers by the next level down: a nested use or repeat, or the layer itself."""
+        out: dict[str, list[LayerPlan]] = {}
+        for lp in self.layers:
+            scope = lp.node.scope
+            out.setdefault(scope[self.level] if len(scope) > self.level else lp.node.id, []).append(lp)
+        return out
+
+    def derivation(self, label: str, count: Any) -> str | None:
+        """``params: 4,736 + 4,736 = 9,472``: one term per part that has any."""
+        sums = [sum((count(lp) for lp in part), 0) for part in self.parts().values()]
+        terms = [num(x) for x in sums if x != 0]
+        if not terms:
+            return None
+        return f"{label}: {' + '.join(terms)} = {num(self.total(count))}"
+
+
+Row = Union[LayerPlan, GroupRow]
+
+
+def rows(plan: Plan, depth: int | None) -> list[Row]:
+    """The rows in plan order; a group's row stands where its first layer would."""
+    if depth is None:
+        return list(plan.layers)
+    out: list[Row] = []
+    folded: dict[str, GroupRow] = {}
+    shapes = {lp.node.id: lp.output for lp in plan.layers}
+    for lp in plan.layers:
+        scope = lp.node.scope
+        if len(scope) < depth:
+            out.append(lp)
+            continue
+        gid = scope[depth - 1]
+        if gid not in folded:
+            group = plan.groups[gid]
+            shape = shapes.get(group.output, plan.input_shape)  # a group may pass its input through
+            folded[gid] = GroupRow(group, size_text(display_shape(shape, plan.layout)), depth)
+            out.append(folded[gid])
+        folded[gid].layers.append(lp)
+    return out
+
+
+def _params(lp: LayerPlan) -> Dim:
+    return lp.params
+
+
+def _non_trainable(lp: LayerPlan) -> Dim:
+    return lp.result.non_trainable
+
+
+def _macs(lp: LayerPlan) -> Dim:
+    return lp.result.macs
+
+
+def group_type(group: Group) -> str:
+    return f"{group.type} x{group.count}" if group.kind == "repeat" else group.type
+
+
+def group_cells(row: GroupRow, bad: dict[int, list[str]]) -> dict[str, str]:
+    first, last = row.layers[0].node.index, row.layers[-1].node.index
+    issues = sorted({q for lp in row.layers for q in bad.get(lp.node.index, [])})
+    return {
+        "#": f"{first}-{last}" if last != first else str(first),
+        "layer": row.group.id,
+        "type": group_type(row.group),
+        "output": row.output,
+        "kernel": "",
+        "params": num(row.total(_params)),
+        "non-train.": num(row.total(_non_trainable)),
+        "MACs": num(row.total(_macs)),
+        "check": ("✗ " + ", ".join(issues)) if issues else "✓",
+    }
+
+
+def group_explain(row: GroupRow) -> list[str]:
+    lines = [row.derivation("params", _params), row.derivation("MACs", _macs)]
+    return [line for line in lines if line is not None]
+
+
+def row_cells(plan: Plan, row: Row, report: Any, bad: dict[int, list[str]]) -> dict[str, str]:
+    return group_cells(row, bad) if isinstance(row, GroupRow) else cells(plan, row, report, bad)
+
+
+def row_explain(plan: Plan, row: Row) -> tuple[str, list[str]]:
+    """The row's label and its explanation lines (a group's: its sums written out)."""
+    if isinstance(row, GroupRow):
+        return row.group.id, group_explain(row)
+    return row.node.id, explain_lines(plan, row)

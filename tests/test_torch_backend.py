@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
-from helpers import plan_layers
+from helpers import CHECK_INPUTS, check_args, plan_layers
 
 from convcalc.cli import main
 from convcalc.layers.base import REGISTRY
@@ -67,11 +68,17 @@ CASES = [
     ("permute-reshape", "5x4x3", ["permute: [1, 2, 0]", "reshape: [-1, 6]"]),
     ("zeropad-crop", "5x4x3", ["zeropad: [[1, 2], [0, 3]]", "crop: [[2, 1], [1, 0]]"]),
     ("norms", "5x4x6", ["layernorm", "groupnorm: 3", "instancenorm", "layernorm: {affine: false}"]),
+    ("add-multiply-broadcast", "5x4x6", ["{id: a, conv: {filters: 6, kernel: [3, 2], padding: same}}",
+                                          "{id: b, from: input, global_avgpool: {keepdims: true}}",
+                                          "{add: , from: [a, b, input]}", "{multiply: , from: [a, b]}"]),
+    ("concat", "5x4x6", ["{id: a, conv: {filters: 2, kernel: 1}}", "{concat: , from: [input, a]}",
+                         "{concat: {axis: 1}, from: [input, input, input]}", "{concat: {axis: -3}, from: [a, a]}"]),
 ]
 
 
 def case_types(layers: list[str]) -> set[str]:
-    return {layer.split(":")[0].strip() for layer in layers}
+    entries = [yaml.safe_load(layer) for layer in layers]
+    return {key for e in entries for key in ([e] if isinstance(e, str) else e) if key not in ("id", "from")}
 
 
 def to_layout(shape_hwc: str, layout: str) -> str:
@@ -97,17 +104,13 @@ def test_torch_agrees_on_every_layer_type(shape, layers, layout):
     assert report.backend == "numpy+torch" and report.cross.layers == len(layers)
 
 
-# Examples: at full size where that is quick; big networks planned at full size elsewhere
-# (test_published) and checked here at a smaller input that runs every layer the same way.
-SMALLER = {"alexnet.yaml": "3x127x127", "vgg16.yaml": "3x32x32"}
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 @needs_torch
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_torch_agrees_on_every_example(path):
-    extra = ["--input", SMALLER[path.name]] if path.name in SMALLER else []
-    result = CliRunner().invoke(main, ["check", str(path), "--backend", "torch", "--format", "json", *extra])
+    result = CliRunner().invoke(main, ["check", str(path), "--backend", "torch", "--format", "json", *check_args(path.name)])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     schema_validator().validate(doc)
@@ -115,14 +118,14 @@ def test_torch_agrees_on_every_example(path):
     assert doc["check"]["torch"]["layers"] == len(doc["layers"])
 
 
-@pytest.mark.parametrize("name", sorted(SMALLER))
+@pytest.mark.parametrize("name", sorted(CHECK_INPUTS))
 def test_smaller_inputs_keep_every_layer(name):
     def plan(*extra: str) -> dict:
         result = CliRunner().invoke(main, ["plan", str(ROOT / "examples" / name), "--format", "json", *extra])
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
-    full, small = plan(), plan("--input", SMALLER[name])
+    full, small = plan(), plan(*check_args(name))
     assert [layer["type"] for layer in small["layers"]] == [layer["type"] for layer in full["layers"]]
     assert small["totals"]["macs"] < full["totals"]["macs"] / 3
 

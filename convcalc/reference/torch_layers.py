@@ -197,3 +197,33 @@ def instancenorm(ins: list[np.ndarray], args: dict, weights: Weights, layout: st
     t = to_torch(ins[0])
     out = _f().instance_norm(t, weight=_bias(weights, "gamma"), bias=_bias(weights, "beta"), eps=EPS)
     return from_torch(out)
+
+
+def _merge(combine: str):
+    """``torch.add`` / ``torch.mul`` over the inputs as displayed (PyTorch broadcasts like numpy)."""
+
+    def run(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
+        import torch
+
+        tensors = [_displayed(x, layout) for x in ins]
+        out = tensors[0]
+        for t in tensors[1:]:
+            out = getattr(torch, combine)(out, t)
+        return _back(out, layout)
+
+    return run
+
+
+register("add")(_merge("add"))
+register("multiply")(_merge("mul"))
+
+
+@register("concat")
+def concat(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
+    import torch
+
+    tensors = [_displayed(x, layout) for x in ins]
+    axis = args.get("axis")
+    if axis is None:  # the channel axis: dim 1 of a channels-first tensor, else the last
+        axis = 0 if layout == "chw" and tensors[0].ndim > 2 else -1
+    return _back(torch.cat(tensors, dim=axis + 1 if axis >= 0 else axis), layout)

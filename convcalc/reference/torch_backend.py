@@ -33,7 +33,6 @@ def load_torch() -> Any:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"PyTorch is not installed: {INSTALL_HINT}") from exc
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     return torch
 
 

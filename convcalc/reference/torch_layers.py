@@ -118,25 +118,25 @@ def _one_hot(channels: int, r: int, rank: int) -> Any:
     return block.repeat((channels, 1) + (1,) * rank)
 
 
-@register("pixel_shuffle", "depth_to_space")
-def pixel_shuffle(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
-    t, r = to_torch(ins[0]), int(args["scale"])
-    rank = t.ndim - 2
-    if rank == 2:
-        return from_torch(_f().pixel_shuffle(t, r))
-    c = t.shape[1] // r**rank
-    fn = getattr(_f(), f"conv_transpose{rank}d")
-    return from_torch(fn(t, _one_hot(c, r, rank), None, r, 0, 0, c))
+def _pixel(inverse: bool):
+    """PyTorch's 2D op; other ranks: a (transposed) conv, kernel and stride r, one-hot weights."""
+
+    def run(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
+        t, r = to_torch(ins[0]), int(args["scale"])
+        rank = t.ndim - 2
+        if rank == 2:
+            return from_torch((_f().pixel_unshuffle if inverse else _f().pixel_shuffle)(t, r))
+        if inverse:  # channel c*r^d + i of the output reads offset i of c's r^d block
+            c = t.shape[1]
+            return from_torch(getattr(_f(), f"conv{rank}d")(t, _one_hot(c, r, rank), None, r, 0, 1, c))
+        c = t.shape[1] // r**rank  # channel c*r^d + i of the input goes to offset i of c's block
+        return from_torch(getattr(_f(), f"conv_transpose{rank}d")(t, _one_hot(c, r, rank), None, r, 0, 0, c))
+
+    return run
 
 
-@register("pixel_unshuffle", "space_to_depth")
-def pixel_unshuffle(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
-    t, r = to_torch(ins[0]), int(args["scale"])
-    rank = t.ndim - 2
-    if rank == 2:
-        return from_torch(_f().pixel_unshuffle(t, r))
-    c = t.shape[1]
-    return from_torch(getattr(_f(), f"conv{rank}d")(t, _one_hot(c, r, rank), None, r, 0, 1, c))
+register("pixel_shuffle", "depth_to_space")(_pixel(inverse=False))
+register("pixel_unshuffle", "space_to_depth")(_pixel(inverse=True))
 
 
 def _displayed(x: np.ndarray, layout: str) -> Any:

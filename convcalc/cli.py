@@ -81,6 +81,13 @@ def _layer_options(f: Any) -> Any:
     return f
 
 
+MEMORY_OPTIONS = [
+    click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                 default="float32", show_default=True, help="element type for the memory figures"),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
+]
+
+
 def _common_options(f: Any) -> Any:
     options = [
         click.option("--input", "input_shape", metavar="SHAPE", help="input shape, e.g. 28x28x1 or Tx80x3 (overrides the file's)"),
@@ -89,6 +96,8 @@ def _common_options(f: Any) -> Any:
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
         click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
+        *MEMORY_OPTIONS,
         click.option("--depth", type=click.IntRange(min=1), metavar="N",
                      help="table/markdown: fold layers nested deeper than N block levels into one row per block"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
@@ -146,10 +155,11 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
             raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
                             field="depth", hint="JSON lists every layer; group them by their 'path'")
         spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
-        plan = infer(spec, kernel_layout=opts["kernel_layout"])
+        chosen = _columns(opts["columns"])
+        plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
         report = None
         if check:
-            from .reference import check as run_check
+            from .symcheck import check as run_check  # at several values if symbols are unset
 
             report = run_check(plan, seed=opts.get("seed", 0), backend=opts.get("backend", "numpy"))
     except ConvCalcError as exc:
@@ -160,12 +170,23 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
         if opts.get("debug"):
             click.echo(traceback.format_exc(), err=True)
         ctx.exit(3)
-    render(plan, report, fmt, opts["explain"], opts["depth"])
+    render(plan, report, fmt, opts["explain"], opts["depth"], chosen)
     if report is not None and report.status != "passed":
         ctx.exit(EXIT_CHECK_FAILED)
 
 
-def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = None) -> None:
+def _columns(text: str | None) -> tuple[str, ...] | None:
+    from .errors import Loc
+    from .render.columns import parse
+
+    try:
+        return parse(text) if text is not None else None
+    except SpecError as exc:
+        raise exc.located(loc=Loc("<cli>"))
+
+
+def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = None,
+           chosen: tuple[str, ...] | None = None) -> None:
     if fmt == "json":
         from .render.json_out import dumps, plan_dict
 
@@ -173,13 +194,13 @@ def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = 
     elif fmt == "markdown":
         from .render.markdown import render as markdown
 
-        click.echo(markdown(plan, report, explain=explain, depth=depth), nl=False)
+        click.echo(markdown(plan, report, explain=explain, depth=depth, chosen=chosen), nl=False)
     else:
         from rich.console import Console
 
         from .render.table import render as table
 
-        Console(soft_wrap=False).print(table(plan, report, explain=explain, depth=depth))
+        Console(soft_wrap=False).print(table(plan, report, explain=explain, depth=depth, chosen=chosen))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -219,10 +240,44 @@ def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
     run(ctx, file, opts, check=True)
 
 
+def _memory_options(f: Any) -> Any:
+    for option in reversed(MEMORY_OPTIONS):
+        f = option(f)
+    return f
+
+
 @main.command()
-@click.argument("which", type=click.Choice(["output"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@_memory_options
+@click.pass_context
+def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, batch: int) -> None:
+    """Compare designs side by side: shapes, params, MACs, FLOPs, memory, receptive field.
+
+        convcalc compare A.yaml B.yaml [C.yaml ...]
+    """
+    from .compare import load_designs, summary
+    from .render import compare_out
+
+    try:
+        data = summary(load_designs(files, dtype=dtype, batch=batch))
+    except ConvCalcError as exc:
+        _emit_error(exc, fmt)
+        ctx.exit(EXIT_USAGE)
+    if fmt == "json":
+        click.echo(compare_out.to_json(data))
+    elif fmt == "markdown":
+        click.echo(compare_out.markdown(data), nl=False)
+    else:
+        from rich.console import Console
+
+        Console(soft_wrap=False).print(compare_out.table(data))
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["output", "compare"]))
 def schema(which: str) -> None:
-    """Print the JSON Schema of convcalc's JSON output."""
+    """Print the JSON Schema of convcalc's JSON output (plan/check) or of compare's."""
     from importlib.resources import files
 
     click.echo(files("convcalc").joinpath("schemas", f"{which}.json").read_text(encoding="utf-8"), nl=False)

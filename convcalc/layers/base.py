@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ..dims import Dim, is_concrete, to_str
+from ..dims import Dim, is_concrete, symbols, to_str
 from ..errors import ShapeError, SpecError, did_you_mean
 
 Shape = tuple[Dim, ...]
@@ -163,7 +163,14 @@ class Result:
     explain: list[str] = field(default_factory=list)
     # (expression, minimum, what) for sizes that must be large enough; symbolic ones are kept
     constraints: list[tuple[Dim, int, str]] = field(default_factory=list)
-    # per spatial axis (effective kernel, stride, pad before) for the receptive field, or None
+    # the receptive-field window per spatial axis of the output, (k, s, p): output unit u reads
+    # input units u*s-p .. u*s-p+k-1 of the same axis (k effective, dilation included; p the
+    # padding actually applied before). None ends the field (see convcalc/fields.py): layers
+    # whose units are no evenly spaced window over the same axes (upsampling, pixel shuffle,
+    # transposed convs with stride > 1, permute, reshape, flatten). Elementwise layers set
+    # LayerType.elementwise instead; a merge (add, channel concat) sets it too and gets the
+    # merged field of its inputs. A transposed conv with stride 1 is a conv with padding
+    # k-1-p: (k, 1, k-1-p_before).
     rf: tuple[tuple[int, int, int], ...] | None = None
 
 
@@ -278,9 +285,16 @@ def channels(shape: Shape, type_name: str) -> int:
     if not is_concrete(c):
         raise ShapeError(
             f"{type_name} needs a concrete channel count, got {to_str(c)}",
-            hint="give the symbol a value with --set",
+            hint=set_hint(c),
         )
     return int(c)
+
+
+def set_hint(x: Dim) -> str:
+    """A hint naming the symbols of x to give values to: "give C a value with --set C=..."."""
+    names = sorted(symbols(x))
+    return (f"give {' and '.join(names)} a value with "
+            + " ".join(f"--set {name}=..." for name in names))
 
 
 def product(values: Any) -> Dim:

@@ -29,7 +29,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import Axis, axis_pads, slide
+from .window import Axis, axis_pads, slide, window_rf
 
 
 def compact_size(value: Any) -> dict[str, Any]:
@@ -109,14 +109,6 @@ def slide_axes(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], d
         eff = dilation[i] * (kernel[i] - 1) + 1
         axes.append(slide(shape[i], kernel[i], stride[i], dilation[i], axis_pads(pad, rank, i, eff), axis=i))
     return axes
-
-
-def window_rf(axes: list, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
-    if any(a.pads is None or not isinstance(a.pads[0], int) for a in axes):
-        return None
-    return tuple(
-        (d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation)
-    )
 
 
 CONV_ARGS = {

@@ -3,8 +3,12 @@
 Per layer the quantities compared are: the output shape (the array's shape without the batch
 axis), the kernel shape (the main weight array's shape, canonical HWIO / dense (in, units)) and
 the bias shape whenever the plan or the op has one, the trainable and non-trainable parameter
-counts (``.size`` of the weight arrays, split by which arrays are trainable) and the MACs (the
-M*K*N of every matmul the op performed). Nothing here calls the shape engine's formulas.
+counts (``.size`` of the weight arrays, split by which arrays are trainable), the MACs (the
+M*K*N of every matmul the op performed) and, where the plan has one, the receptive field
+(measured by :mod:`.probe`). For the whole model: the peak of live activation elements, counted
+from the arrays the run holds (each freed after its last consumer), when every output shape
+agreed (the planned peak adds up the planned shapes). Nothing here calls the shape engine's
+formulas.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..dims import is_concrete
 from ..errors import CheckError
 from .core import prod
 from .ops import FORWARD, SCRATCH, Observed, RunCtx
+from .probe import probe
 
 INPUT = "input"
 BYTES = 4  # the executor always runs in float32
@@ -60,6 +65,8 @@ class CheckReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     layers: list[LayerObservation] = field(default_factory=list)
     estimated_bytes: int = 0
+    probed: list[str] = field(default_factory=list)  # layers whose receptive field was measured
+    peak_live_bytes: int = 0  # the largest sum of .nbytes over the arrays alive during the run
     cross: Any = None  # the torch cross-check (backend "numpy+torch"): its version, layers, max_abs_diff
 
     @property
@@ -220,6 +227,24 @@ def check(plan: Any, *, seed: int = 0, backend: str = "numpy") -> CheckReport:
         _compare(i, lp, obs, report)
         arrays[node.id] = seen.output
         del seen
+        report.peak_live_bytes = max(report.peak_live_bytes, sum(a.nbytes for a in arrays.values()))
         for name in [n for n in arrays if last.get(n, -1) <= i]:
             del arrays[name]
+    _compare_model(plan, report)
     return report
+
+
+def _compare_model(plan: Any, report: CheckReport) -> None:
+    """The receptive fields the probe measured, and the peak of live activations."""
+    for p in probe(plan):
+        report.probed.append(p.layer_id)
+        report.compared += 1
+        if not p.agrees:
+            report.mismatches.append(Mismatch(p.index, p.layer_id, "receptive_field", p.planned, p.observed))
+    planned, observed = plan.peak_activation_elements(), report.peak_live_bytes // BYTES
+    if any(m.quantity == "output_shape" for m in report.mismatches):
+        return  # the planned peak adds up the planned shapes: already reported as wrong
+    if planned is not None:
+        report.compared += 1
+        if int(planned) != observed:
+            report.mismatches.append(Mismatch(-1, "model", "peak_activation_elements", int(planned), observed))

@@ -243,6 +243,12 @@ class CrossCheck:
         self.layers = 0
         self.max_abs_diff = 0.0
 
+    def merge(self, other: "CrossCheck") -> "CrossCheck":
+        """The totals of two runs (a symbolic plan is checked at several values)."""
+        self.layers += other.layers
+        self.max_abs_diff = max(self.max_abs_diff, other.max_abs_diff)
+        return self
+
     def __call__(self, layer_type: str, ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray],
                  layout: str, expected: np.ndarray) -> tuple[float, float | str] | None:
         """None when torch agrees; otherwise (tolerance, what torch gave: the max abs difference,

@@ -190,7 +190,8 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     if check:
         from .symcheck import check as run_check  # at several values if symbols are unset
 
-        report = run_check(plan, seed=opts.get("seed", 0), max_bytes=opts.get("max_check_memory"))
+        report = run_check(plan, seed=opts.get("seed", 0), backend=opts.get("backend", "numpy"),
+                           max_bytes=opts.get("max_check_memory"))
     return plan, report, outcomes
 
 
@@ -272,12 +273,17 @@ def plan(ctx: click.Context, file: str | None, **opts: Any) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=True))
 @_common_options
 @click.option("--seed", default=0, show_default=True, help="seed for the random weights and input")
+@click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
+              help="torch: also rerun every layer in PyTorch and compare the outputs (pip install 'convcalc[torch]')")
 @click.option("--max-check-memory", type=Quantity(unit_bytes=True), metavar="BYTES",
               help="refuse (exit 2) a check whose estimated peak memory is above this, e.g. 2G or 512MiB "
               "[default: half of the available memory]")
 @click.pass_context
 def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
-    """Plan a network, then run it on real numpy tensors and verify every count."""
+    """Plan a network, then run it on real numpy tensors and verify every count.
+
+    With --backend torch, PyTorch reruns every layer on the same inputs and weights and each
+    output is compared with numpy's."""
     run(ctx, file, opts, check=True)
 
 

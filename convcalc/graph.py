@@ -12,6 +12,7 @@ from collections import Counter
 from .errors import SpecError, did_you_mean
 from .layers import Node, lookup
 from .spec import LayerSpec, ModelSpec
+from .spec.model import default_id
 
 INPUT = "input"
 
@@ -30,7 +31,7 @@ def _ids(spec: ModelSpec) -> list[str]:
         else:
             while True:
                 counts[layer.type] += 1
-                ident = f"{layer.type}{counts[layer.type]}"
+                ident = default_id(layer.type, counts[layer.type])
                 if ident not in taken:
                     break
         seen[ident] = layer.path

@@ -85,14 +85,16 @@ def evaluate_plan(plan: Plan, values: dict[str, int]) -> Plan:
                    symbols={**plan.symbols, **values})
 
 
-def check(plan: Plan, *, seed: int = 0, max_bytes: int | None = None) -> SampledReport:
+def check(plan: Plan, *, seed: int = 0, backend: str = "numpy", max_bytes: int | None = None) -> SampledReport:
     """Run the executor on the plan, at each sample of values if symbols are left unset
     (each run refused above ``max_bytes``, see reference/check.py)."""
     samples = sample_values(plan)
     total = SampledReport(seed=seed, values=[])
     for values in samples:
         concrete = evaluate_plan(plan, values) if values else plan
-        report = run_executor(concrete, seed=seed, max_bytes=max_bytes)
+        report = run_executor(concrete, seed=seed, backend=backend, max_bytes=max_bytes)
+        total.backend = report.backend
+        total.cross = report.cross if total.cross is None else total.cross.merge(report.cross)
         given = {name: v for name, v in concrete.symbols.items() if v is not None}
         total.values.append(given)
         total.compared += report.compared

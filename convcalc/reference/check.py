@@ -67,6 +67,7 @@ class CheckReport:
     estimated_bytes: int = 0
     probed: list[str] = field(default_factory=list)  # layers whose receptive field was measured
     peak_live_bytes: int = 0  # the largest sum of .nbytes over the arrays alive during the run
+    cross: Any = None  # the torch cross-check (backend "numpy+torch"): its version, layers, max_abs_diff
 
     @property
     def status(self) -> str:
@@ -187,14 +188,30 @@ def refuse_above(estimated: int, max_bytes: int | None) -> None:
         )
 
 
-def check(plan: Any, *, seed: int = 0, max_bytes: int | None = None) -> CheckReport:
+def _cross_backend(backend: str) -> Any:
+    """None for numpy alone; for ``torch`` a callable that reruns each layer in PyTorch."""
+    if backend == "numpy":
+        return None
+    if backend != "torch":
+        raise CheckError(f"unknown backend {backend!r}", hint="expected one of: numpy, torch")
+    from .torch_backend import CrossCheck  # imports torch: only on this path
+
+    return CrossCheck()
+
+
+def check(plan: Any, *, seed: int = 0, backend: str = "numpy", max_bytes: int | None = None) -> CheckReport:
     """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan.
 
-    Refuses (CheckError) before allocating anything when the estimated peak is above
-    ``max_bytes``, by default half of the available memory."""
+    ``backend="torch"`` also reruns each layer in PyTorch on the same inputs and weights and
+    compares the outputs (a disagreement is a mismatch of the quantity ``values``). Refuses
+    (CheckError) before allocating anything when the estimated peak is above ``max_bytes``, by
+    default half of the available memory."""
     _require_concrete(plan)
     report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
     refuse_above(report.estimated_bytes, max_bytes)
+    cross = _cross_backend(backend)
+    if cross is not None:
+        report.backend, report.cross = "numpy+torch", cross
     try:
         return _run(plan, report)
     except MemoryError:
@@ -205,7 +222,7 @@ def check(plan: Any, *, seed: int = 0, max_bytes: int | None = None) -> CheckRep
 
 
 def _run(plan: Any, report: CheckReport) -> CheckReport:
-    seed = report.seed
+    seed, cross = report.seed, report.cross
     rng = np.random.default_rng(seed)
     ctx = RunCtx(layout=plan.layout)
     last = _last_uses(plan)
@@ -229,6 +246,11 @@ def _run(plan: Any, report: CheckReport) -> CheckReport:
                 layer=f"{node.path} ({node.type})",
                 hint="the plan accepted a layer that real arrays cannot run; please report it",
             ) from exc
+        if cross is not None:
+            report.compared += 1
+            bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
+            if bad is not None:
+                report.mismatches.append(Mismatch(i, node.id, "values", *bad))
         del ins
         obs = _observe(i, lp, seen)
         report.layers.append(obs)

@@ -2,8 +2,9 @@
 
 Rich would shrink a table wider than the terminal by cutting cells with an ellipsis, turning
 ``17,279,654,401`` into ``17,279,654,4…``. Instead, columns are dropped in DROP_ORDER until the
-table fits, then numbers lose their thousands separators (still exact); if even that does not
-fit, the table keeps its natural width and the terminal wraps the lines: nothing is cut.
+table fits, then numbers lose their thousands separators (still exact), then long layer ids
+fold onto a second line (the layer column is the only one allowed to wrap); if even that does
+not fit, the table keeps its natural width and the terminal wraps the lines: nothing is cut.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from rich.measure import Measurement
 from rich.table import Table
 
 DROP_ORDER = ("type", "non-train.", "#", "kernel")
+WRAPS = "layer"  # the one column whose text may fold (ids are names, not numbers)
+MIN_WRAPPED = 10  # the narrowest the layer column is folded to, padding included
 
 Build = Callable[[list[str], bool], Table]  # (columns, plain numbers) -> table
 
@@ -38,6 +41,9 @@ def fit(build: Build, names: list[str], width: int | None, droppable: tuple[str,
             if natural_width(table) <= width:
                 return table
     table = build(names, True)
-    if natural_width(table) > width:
-        table.width = natural_width(table)  # too wide anyway: the terminal wraps lines, nothing is cut
+    if natural_width(table) <= width:
+        return table
+    if WRAPS in names and natural_width(build([n for n in names if n != WRAPS], True)) + MIN_WRAPPED <= width:
+        return table  # rich narrows the layer column, folding its longest ids
+    table.width = natural_width(table)  # too wide anyway: the terminal wraps lines, nothing is cut
     return table

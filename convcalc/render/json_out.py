@@ -86,6 +86,14 @@ def limits_dict(plan: Plan) -> dict[str, Any]:
 
 
 def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
+    out = _check_core(plan, report)
+    if report.cross is not None:
+        out["torch"] = {"version": report.cross.version, "layers": report.cross.layers,
+                        "max_abs_diff": report.cross.max_abs_diff}
+    return out
+
+
+def _check_core(plan: Plan, report: Any) -> dict[str, Any]:
     return {
         "status": report.status,
         "backend": report.backend,

@@ -13,7 +13,7 @@ from ..engine import Plan, display_shape
 from ..memory import explain_totals
 from .columns import RIGHT
 from .common import size_text
-from .fit import DROP_ORDER, fit
+from .fit import DROP_ORDER, WRAPS, fit
 from .rows import row_cells, row_explain, rows
 from .summary import check_lines, columns, mismatch_map, notice_lines, totals_lines
 
@@ -22,7 +22,7 @@ def _table(plan: Plan, report: Any, shown: list[Any], names: list[str], plain: b
     """The layer table with these columns; ``plain``: numbers without thousands separators."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in names:
-        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=True)
+        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=name != WRAPS, overflow="fold")
     bad = mismatch_map(report)
     for item in shown:
         row = row_cells(plan, item, report, bad)

@@ -25,7 +25,7 @@ from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY
 from .blocks import ENTRY_KEYS, Block, bind_args
 from .expr import substitute
-from .model import Group, LayerSpec
+from .model import Group, LayerSpec, default_id
 from .yamlsrc import Source
 
 MAX_LAYERS = 100_000
@@ -109,7 +109,7 @@ def _names(entries: list[Entry], scope_name: str) -> list[str]:
         name = e.id
         while name is None or (e.id is None and name in taken):
             counts[e.type] = counts.get(e.type, 0) + 1
-            name = f"{e.type}{counts[e.type]}"
+            name = default_id(e.type, counts[e.type])
         names.append(name)
     return names
 

@@ -10,6 +10,11 @@ from ..errors import Loc
 Size = int | str  # an int, or a symbol name such as "T"
 
 
+def default_id(type_name: str, n: int) -> str:
+    """Keras-like default ids: conv1, conv2; relu6_1 where the type name ends in a digit."""
+    return f"{type_name}{'_' if type_name[-1].isdigit() else ''}{n}"
+
+
 @dataclass
 class LayerSpec:
     type: str  # canonical layer type name (aliases resolved)

@@ -91,6 +91,16 @@ def parse_budgets(raw: Any, loc_of: Callable[[tuple[Any, ...]], Loc], key_loc: C
     return limits
 
 
+def with_flags(limits: dict[str, Limit], options: dict[str, Any]) -> dict[str, Limit]:
+    """The spec's limits overridden by the flags given (``options["max_params"]``, ...)."""
+    merged = dict(limits)
+    for name, budget in BUDGETS.items():
+        value = options.get(budget.flag[2:].replace("-", "_"))
+        if value is not None:
+            merged[name] = Limit(value, budget.flag)
+    return merged
+
+
 def evaluate(plan: Any, limits: dict[str, Limit]) -> list[Outcome]:
     """Check each budget that has a limit, in the order of BUDGETS."""
     outcomes = []

@@ -7,15 +7,12 @@ No arithmetic here. Heavy imports (rich, numpy) happen inside the commands that 
 from __future__ import annotations
 
 import sys
-import traceback
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_CHECK_FAILED, EXIT_INTERNAL, ConvCalcError, InternalError, SpecError
-from .input_limits import too_long_to_print
+from .errors import EXIT_CHECK_FAILED, SpecError
 from .render import FORMATS
 from .usage import Quantity, UniformCommand, UniformErrors, UniformGroup
 
@@ -167,25 +164,13 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
     return spec
 
 
-def _limits(spec: Any, opts: dict[str, Any]) -> dict[str, Any]:
-    """Budget limits: the spec's ``budgets:``, overridden by --max-params/--max-macs/--max-memory."""
-    from .budgets import BUDGETS, Limit
-
-    limits = dict(spec.budgets)
-    for name, budget in BUDGETS.items():
-        value = opts.get(budget.flag[2:].replace("-", "_"))
-        if value is not None:
-            limits[name] = Limit(value, budget.flag)
-    return limits
-
-
 def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: bool) -> tuple[Any, Any, list[Any]]:
     """load -> infer -> budgets [-> check]: the plan, the check report (or None), the budget outcomes."""
-    from .budgets import evaluate
+    from .budgets import evaluate, with_flags
     from .engine import infer
     spec = build_spec(file, opts, flags)
     plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
-    outcomes = evaluate(plan, _limits(spec, opts))
+    outcomes = evaluate(plan, with_flags(spec.budgets, opts))
     report = None
     if check:
         from .symcheck import check as run_check  # at several values if symbols are unset
@@ -195,31 +180,8 @@ def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: 
     return plan, report, outcomes
 
 
-@contextmanager
-def reported(ctx: click.Context, sink: Any, *, debug: bool) -> Iterator[None]:
-    """Every failure inside as convcalc reports it: ConvCalcError -> its message and exit code
-    (2); anything else -> "internal error, please report it" and exit 3 (the traceback only
-    with --debug); never a bare traceback."""
-    from .output import emit_error
-
-    try:
-        yield
-    except ConvCalcError as exc:
-        emit_error(sink, exc)
-        ctx.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        ctx.exit(130)
-    except Exception as exc:  # last resort
-        error = too_long_to_print(exc) if isinstance(exc, ValueError) else None
-        emit_error(sink, error or InternalError("internal error, please report it (run with --debug for the traceback)"))
-        if error is None and debug:
-            click.echo(traceback.format_exc(), err=True)
-        ctx.exit(error.exit_code if error else EXIT_INTERNAL)
-
-
 def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bool) -> None:
-    from .output import Sink, emit_result
+    from .output import Sink, emit_result, reported
 
     sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
     failures: list[str] = []
@@ -304,7 +266,7 @@ def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, ba
         convcalc compare A.yaml B.yaml [C.yaml ...]
     """
     from .compare import load_designs, summary
-    from .output import Sink, terminal_console
+    from .output import Sink, reported, terminal_console
     from .render import compare_out
 
     sink = Sink(fmt)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable
+import traceback
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import click
 
-from .errors import Loc, UsageError
+from .errors import EXIT_INTERNAL, ConvCalcError, InternalError, Loc, UsageError
+from .input_limits import too_long_to_print
 
 NATURAL = 1 << 16  # "no width limit" for rich
 
@@ -136,3 +139,24 @@ def emit_error(sink: Sink, exc: Any) -> None:
         except UsageError as write_error:  # --output cannot be written: say so too
             click.echo(f"error: {write_error.format()}", err=True)
     click.echo(f"error: {exc.format()}", err=True)
+
+
+@contextmanager
+def reported(ctx: click.Context, sink: Any, *, debug: bool) -> Iterator[None]:
+    """Every failure inside as convcalc reports it: ConvCalcError -> its message and exit code
+    (2); anything else -> "internal error, please report it" and exit 3 (the traceback only
+    with --debug); never a bare traceback."""
+    try:
+        yield
+    except ConvCalcError as exc:
+        emit_error(sink, exc)
+        ctx.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        ctx.exit(130)
+    except Exception as exc:  # last resort
+        error = too_long_to_print(exc) if isinstance(exc, ValueError) else None
+        emit_error(sink, error or InternalError("internal error, please report it (run with --debug for the traceback)"))
+        if error is None and debug:
+            click.echo(traceback.format_exc(), err=True)
+        ctx.exit(error.exit_code if error else EXIT_INTERNAL)

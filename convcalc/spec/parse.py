@@ -7,7 +7,6 @@ the exact file, line and field. Unknown keys are errors with a "did you mean".
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from ..budgets import parse_budgets

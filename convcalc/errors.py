@@ -130,7 +130,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     close = get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    if len(choices) <= 12:
+    if len(choices) <= 60:  # every layer type fits: better a list than no hint at all
         return "expected one of: " + ", ".join(choices)
     return None
 

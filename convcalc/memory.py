@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .dims import Dim, is_concrete
+from .dims import Dim
 from .graph import INPUT
 from .layers.base import fmt, product
 

@@ -168,3 +168,10 @@ def test_version():
     from convcalc import __version__
 
     assert run("--version").output.strip() == f"convcalc, version {__version__}"
+
+
+def test_unknown_type_with_no_close_match_lists_the_types():
+    result = run("plan", "--input", "8x8x3", "--layer", "foo 3")
+    assert result.exit_code == 2
+    hint = result.output.splitlines()[1]
+    assert hint.startswith("  hint: expected one of: activation, adaptive_avgpool,") and " conv," in hint

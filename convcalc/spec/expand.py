@@ -232,4 +232,9 @@ def expand(src: Source, blocks: dict[str, Block], items: list[Any], leaf: Leaf) 
     expander = Expander(src, blocks, leaf)
     top = Scope("", {}, (), "", ("layers",), INPUT)
     expander.output = expander.scope(top, items)
+    used = {group.type for group in expander.groups.values() if group.kind == "block"}
+    for name, block in blocks.items():
+        if name not in used:  # its layers would never be checked: say so instead of ignoring them
+            raise SpecError(f"block '{name}' is defined but never used", loc=src.key_loc(block.base), layer=f"blocks.{name}",
+                            hint="use it in layers (or in another block that is used), or remove it")
     return expander

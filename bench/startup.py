@@ -61,23 +61,35 @@ def machine() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
+def update_readme(title: str, section: str) -> None:
+    """Replace the section "## title" of bench/README.md with section (or append it)."""
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    pattern = rf"## {re.escape(title)}\n.*?(?=\n## |\Z)"
+    if f"## {title}\n" in text:
+        text = re.sub(pattern, lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    readme.write_text(text)
+
+
+def bench_main(doc: str, title: str, runs: int, make_table, header) -> None:
+    """Parse --runs and --write, print make_table(runs); with --write, put it in bench/README.md
+    under "## title" after header(runs) (the conditions and the command)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
-    result = table(args.runs)
+    result = make_table(args.runs)
     print(result)
     if args.write:
-        readme = ROOT / "bench" / "README.md"
-        section = (
-            f"## Start-up\n\nSEED = `{' '.join(SEED)}`. Median of {args.runs} runs after a warm-up; "
-            f"{machine()}; {time.strftime('%Y-%m-%d')}.\nCommand: `python bench/startup.py --runs {args.runs} --write`\n\n"
-            f"{result}\n"
-        )
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n\n"
-        text = re.sub(r"## Start-up\n.*?(?=\n## |\Z)", lambda _: section, text, flags=re.S) if "## Start-up" in text else text + section
-        readme.write_text(text)
+        update_readme(title, f"## {title}\n\n{header(args.runs)}\n\n{result}\n")
+
+
+def main() -> None:
+    bench_main(__doc__, "Start-up", 7, table, lambda runs: (
+        f"SEED = `{' '.join(SEED)}`. Median of {runs} runs after a warm-up; {machine()}; "
+        f"{time.strftime('%Y-%m-%d')}.\nCommand: `python bench/startup.py --runs {runs} --write`"))
 
 
 if __name__ == "__main__":

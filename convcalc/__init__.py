@@ -36,8 +36,10 @@ def plan(path: str, **options: Any) -> Any:
     return infer(load(path), **options)
 
 
-def check(plan: Any, *, seed: int = 0) -> Any:
-    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport."""
-    from .reference import check as _check
+def check(plan: Any, *, seed: int = 0, backend: str = "numpy") -> Any:
+    """Run a Plan on real numpy tensors and compare every count; returns a CheckReport. With
+    symbols left unset, it runs at several values of them (convcalc/symcheck.py).
+    ``backend="torch"`` also compares every layer's output with PyTorch's."""
+    from .symcheck import check as _check
 
-    return _check(plan, seed=seed)
+    return _check(plan, seed=seed, backend=backend)

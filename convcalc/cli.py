@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import gc
 import sys
-import traceback
 from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_CHECK_FAILED, EXIT_USAGE, ConvCalcError, SpecError
+from .errors import EXIT_CHECK_FAILED, SpecError
+from .render import FORMATS
+from .usage import Quantity, UniformCommand, UniformErrors, UniformGroup
 
 # flag -> (layer type, takes a value); --layer takes 'TYPE ARGS', --act an activation name
 LAYER_FLAGS: dict[str, tuple[str | None, bool]] = {
@@ -51,7 +52,7 @@ def scan_layer_flags(args: list[str]) -> list[tuple[str, str | None]]:
     return found
 
 
-class LayerFlagCommand(click.Command):
+class LayerFlagCommand(UniformErrors, click.Command):
     """A command that remembers the order of its layer flags."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -94,14 +95,30 @@ def _layer_options(f: Any) -> Any:
     return f
 
 
+MEMORY_OPTIONS = [
+    click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                 default="float32", show_default=True, help="element type for the memory figures"),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="batch size for activation memory"),
+]
+
+
 def _common_options(f: Any) -> Any:
     options = [
         click.option("--input", "input_shape", metavar="SHAPE", help="input shape, e.g. 28x28x1 or Tx80x3 (overrides the file's)"),
         click.option("--layout", type=click.Choice(["hwc", "chw"]), help="channels last (hwc, default) or first (chw)"),
         click.option("--kernel-layout", type=click.Choice(["hwio", "oihw"]), help="kernel shape order (default: hwio for hwc, oihw for chw)"),
         click.option("--set", "values", multiple=True, metavar="NAME=INT", help="give a symbol a value, e.g. --set T=1000"),
-        click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True),
+        click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
         click.option("--explain", is_flag=True, help="show each count as a formula with the numbers filled in"),
+        click.option("--columns", metavar="NAMES", help="table columns, e.g. output,params,macs,rf,memory (or all)"),
+        *MEMORY_OPTIONS,
+        click.option("--max-params", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N parameters, e.g. 5M"),
+        click.option("--max-macs", type=Quantity(), metavar="N", help="budget: fail (exit 1) above N MACs, e.g. 1.2G"),
+        click.option("--max-memory", type=Quantity(unit_bytes=True), metavar="BYTES",
+                     help="budget: fail (exit 1) above this peak activation memory, e.g. 512MiB"),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=False), metavar="FILE",
+                     help="write the output to FILE instead of stdout"),
+        click.option("-q", "--quiet", is_flag=True, help="print nothing on stdout; errors and failures still go to stderr"),
         click.option("--depth", type=click.IntRange(min=1), metavar="N",
                      help="table/markdown: fold layers nested deeper than N block levels into one row per block"),
         click.option("--debug", is_flag=True, help="show the traceback of an internal error"),
@@ -109,6 +126,26 @@ def _common_options(f: Any) -> Any:
     for option in reversed(options):
         f = option(f)
     return _layer_options(f)
+
+
+def _set_value(item: str) -> tuple[str, int]:
+    """``--set T=1000`` -> ("T", 1000)."""
+    from .errors import Loc
+    from .input_limits import int_from_text
+
+    name, eq, value = item.partition("=")
+    digits = value.strip()
+    error = SpecError(f"--set expects NAME=POSITIVE_INT, got {item!r}", loc=Loc("<cli>"), field="set")
+    if not eq or not (digits.isascii() and digits.isdigit()) or not name.strip().isidentifier():
+        raise error
+    try:
+        number = int_from_text(digits)
+    except SpecError as exc:
+        exc.field = "set"
+        raise exc.located(loc=Loc("<cli>"))
+    if number <= 0:
+        raise error
+    return name.strip(), number
 
 
 def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
@@ -123,10 +160,8 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
         spec.input = parse_shape(opts["input_shape"], Loc("<cli>"))
         spec.input_loc = Loc("<cli>")
     for item in opts["values"]:
-        name, eq, value = item.partition("=")
-        if not eq or not value.strip().isdigit() or int(value) <= 0 or not name.strip().isidentifier():
-            raise SpecError(f"--set expects NAME=POSITIVE_INT, got {item!r}", loc=Loc("<cli>"), field="set")
-        spec.values[name.strip()] = int(value)
+        name, number = _set_value(item)
+        spec.values[name] = number
     for i, (flag, value) in enumerate(flags):
         type_name, _ = LAYER_FLAGS[flag]
         if flag == "--layer":
@@ -142,62 +177,53 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
     return spec
 
 
-def _emit_error(exc: ConvCalcError, fmt: str) -> None:
-    if fmt == "json":
-        from .render.json_out import dumps, error_dict
+def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: bool) -> tuple[Any, Any, list[Any]]:
+    """load -> infer -> budgets [-> check]: the plan, the check report (or None), the budget outcomes."""
+    from .budgets import evaluate, with_flags
+    from .engine import infer
+    spec = build_spec(file, opts, flags)
+    plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
+    outcomes = evaluate(plan, with_flags(spec.budgets, opts))
+    report = None
+    if check:
+        from .progress import LayerProgress, wanted
+        from .symcheck import check as run_check  # at several values if symbols are unset
 
-        click.echo(dumps(error_dict(exc)))
-    click.echo(f"error: {exc.format()}", err=True)
+        with LayerProgress(wanted(quiet=opts["quiet"])) as progress:
+            report = run_check(plan, seed=opts.get("seed", 0), backend=opts.get("backend", "numpy"),
+                               max_bytes=opts.get("max_check_memory"), progress=progress)
+    return plan, report, outcomes
 
 
 def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bool) -> None:
-    fmt = opts["fmt"]
-    try:
-        from .engine import infer
+    from .output import Sink, emit_result, reported
 
+    sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
+    failures: list[str] = []
+    with reported(ctx, sink, debug=opts["debug"]):
+        fmt = opts["fmt"]
         if opts["depth"] is not None and fmt not in ("table", "markdown"):
             raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
                             field="depth", hint="JSON lists every layer; group them by their 'path'")
-        spec = build_spec(file, opts, ctx.meta.get(META_KEY, []))
-        plan = infer(spec, kernel_layout=opts["kernel_layout"])
-        report = None
-        if check:
-            from .progress import LayerProgress, wanted
-            from .reference import check as run_check
-
-            with LayerProgress(wanted(quiet=opts.get("quiet", False))) as progress:  # --quiet: see issue 6
-                report = run_check(plan, seed=opts.get("seed", 0), progress=progress)
-    except ConvCalcError as exc:
-        _emit_error(exc, fmt)
-        ctx.exit(EXIT_USAGE)
-    except Exception:  # last resort: never a bare traceback for the user
-        click.echo("internal error, please report it (run with --debug for the traceback)", err=True)
-        if opts.get("debug"):
-            click.echo(traceback.format_exc(), err=True)
-        ctx.exit(3)
-    render(plan, report, fmt, opts["explain"], opts["depth"])
-    if report is not None and report.status != "passed":
+        sink.refuse_overwriting(file)
+        chosen = _columns(opts["columns"])
+        plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
+        failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"], chosen)
+    if failures:
         ctx.exit(EXIT_CHECK_FAILED)
 
 
-def render(plan: Any, report: Any, fmt: str, explain: bool, depth: int | None = None) -> None:
-    if fmt == "json":
-        from .render.json_out import dumps, plan_dict
+def _columns(text: str | None) -> tuple[str, ...] | None:
+    from .errors import Loc
+    from .render.columns import parse
 
-        click.echo(dumps(plan_dict(plan, report)))
-    elif fmt == "markdown":
-        from .render.markdown import render as markdown
-
-        click.echo(markdown(plan, report, explain=explain, depth=depth), nl=False)
-    else:
-        from rich.console import Console
-
-        from .render.table import render as table
-
-        Console(soft_wrap=False).print(table(plan, report, explain=explain, depth=depth))
+    try:
+        return parse(text) if text is not None else None
+    except SpecError as exc:
+        raise exc.located(loc=Loc("<cli>"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=UniformGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="convcalc")
 def main() -> None:
     """Shapes, parameters, MACs and memory of convolutional networks, verified on real tensors.
@@ -206,7 +232,8 @@ def main() -> None:
 
         convcalc check --input 28x28x1 --conv 3x3x16 --conv 3x3x32
 
-    Exit codes: 0 all good, 1 a check found a mismatch, 2 invalid spec or usage.
+    Exit codes: 0 all good; 1 a check found a mismatch or a budget was exceeded; 2 invalid
+    spec, input or usage, or check refused to run; 3 internal error (a bug: please report it).
     """
 
 
@@ -223,16 +250,63 @@ def plan(ctx: click.Context, file: str | None, **opts: Any) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=True))
 @_common_options
 @click.option("--seed", default=0, show_default=True, help="seed for the random weights and input")
+@click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
+              help="torch: also rerun every layer in PyTorch and compare the outputs (pip install 'convcalc[torch]')")
+@click.option("--max-check-memory", type=Quantity(unit_bytes=True), metavar="BYTES",
+              help="refuse (exit 2) a check whose estimated peak memory is above this, e.g. 2G or 512MiB "
+              "[default: half of the available memory]")
 @click.pass_context
 def check(ctx: click.Context, file: str | None, **opts: Any) -> None:
-    """Plan a network, then run it on real numpy tensors and verify every count."""
+    """Plan a network, then run it on real numpy tensors and verify every count.
+
+    With --backend torch, PyTorch reruns every layer on the same inputs and weights and each
+    output is compared with numpy's."""
     run(ctx, file, opts, check=True)
 
 
-@main.command()
-@click.argument("which", type=click.Choice(["output"]))
+def _memory_options(f: Any) -> Any:
+    for option in reversed(MEMORY_OPTIONS):
+        f = option(f)
+    return f
+
+
+@main.command(cls=UniformCommand)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@_memory_options
+@click.pass_context
+def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, batch: int) -> None:
+    """Compare designs side by side: shapes, params, MACs, FLOPs, memory, receptive field.
+
+        convcalc compare A.yaml B.yaml [C.yaml ...]
+    """
+    from .compare import load_designs, summary
+    from .output import Sink, reported, terminal_console
+    from .render import compare_out
+
+    sink = Sink(fmt)
+    with reported(ctx, sink, debug=False):
+        data = summary(load_designs(files, dtype=dtype, batch=batch))
+        if fmt == "json":
+            sink.text(compare_out.to_json(data) + "\n")
+        elif fmt == "markdown":
+            sink.text(compare_out.markdown(data))
+        else:
+            terminal_console().print(compare_out.table(data), crop=False)
+
+
+@main.command(cls=UniformCommand)
+@click.argument("which", type=click.Choice(["output", "spec", "compare"]))
 def schema(which: str) -> None:
-    """Print the JSON Schema of convcalc's JSON output."""
+    """Print a JSON Schema: of plan/check's JSON output (output), of compare's (compare), or of
+    YAML spec files (spec)."""
+    if which == "spec":
+        import json
+
+        from .spec.jsonschema import spec_schema
+
+        click.echo(json.dumps(spec_schema(), indent=2))
+        return
     from importlib.resources import files
 
     click.echo(files("convcalc").joinpath("schemas", f"{which}.json").read_text(encoding="utf-8"), nl=False)

@@ -35,16 +35,18 @@ identities such as ``floor(T/3) + floor((T+1)/3) + floor((T+2)/3) = T`` are not 
 from __future__ import annotations
 
 from keyword import iskeyword
-from math import gcd
+from math import gcd, lcm
 
-__all__ = ["Dim", "Expr", "UnboundSymbolError", "ceil_div", "evaluate", "floor_div",
-           "is_concrete", "parse", "substitute", "symbol", "symbols", "to_str"]
+__all__ = ["Dim", "Expr", "UnboundSymbolError", "ceil_div", "degree", "evaluate", "floor_div",
+           "function", "is_concrete", "parse", "period", "substitute", "symbol", "symbols",
+           "to_str"]
 
 _SYM, _FLOOR = 0, 1
 _RESERVED = frozenset({"ceil", "floor"})
 _FLOORS: dict = {}  # caches: floor normal forms, atom symbol sets, display strings
 _SYMS: dict = {}
 _TEXTS: dict = {}
+_FUNCS: dict = {}
 
 
 def _cached(cache: dict, key, make):
@@ -353,6 +355,65 @@ def evaluate(x: Dim, values) -> int:
 def substitute(x: Dim, values) -> Dim:
     """x with the symbols named in values replaced by them (ints or Dims), re-simplified."""
     return _fold(x, lambda name: values[name] if name in values else symbol(name))
+
+
+# ---------------------------------------------------------------- periodic structure
+
+def _atom_period(atom: tuple, name: str) -> int:
+    if atom[0] == _SYM or name not in _atom_syms(atom):
+        return 1
+    return atom[1] * _poly_period(atom[2], name)
+
+
+def _poly_period(p: tuple, name: str) -> int:
+    return lcm(1, *(_atom_period(a, name) for m, _ in p for a, _ in m))
+
+
+def period(x: Dim, name: str) -> int:
+    """A period L of x in the symbol name: on each class name = L*q + r (r fixed), x is an
+    integer polynomial in q. For floor(P/d) it is d times the lcm of the periods inside P:
+    then every inner atom changes by a multiple of d when q does, and the floor divides it."""
+    return _poly_period(x._p, name) if isinstance(x, Expr) else 1
+
+
+def _atom_degree(atom: tuple, name: str) -> int:
+    if atom[0] == _SYM:
+        return int(atom[1] == name)
+    return _poly_degree(atom[2], name)
+
+
+def _poly_degree(p: tuple, name: str) -> int:
+    return max((sum(k * _atom_degree(a, name) for a, k in m) for m, _ in p), default=0)
+
+
+def degree(x: Dim, name: str) -> int:
+    """The degree of x in the symbol name, counting floor(P/d) as the degree of P: on a class
+    name = period*q + r, x is a polynomial of at most this degree in q."""
+    return _poly_degree(x._p, name) if isinstance(x, Expr) else 0
+
+
+def _code(p: tuple) -> str:
+    terms = ["*".join([str(c)] + [_atom_code(a) + (f"**{k}" if k > 1 else "") for a, k in m])
+             for m, c in p]
+    return "(" + "+".join(terms) + ")" if terms else "0"
+
+
+def _atom_code(atom: tuple) -> str:
+    return atom[1] if atom[0] == _SYM else f"({_code(atom[2])}//{atom[1]})"
+
+
+def function(x: Dim, names: tuple[str, ...]):
+    """x as a fast Python function of the symbols in names (positional ints): integer ``//``
+    for every floor, so exact for any size. Every symbol of x must be in names."""
+    missing = symbols(x) - set(names)
+    if missing:
+        raise UnboundSymbolError(sorted(missing)[0])
+
+    def make():
+        code = _code(x._p) if isinstance(x, Expr) else str(int(x))
+        return eval(f"lambda {', '.join(names)}: {code}", {"__builtins__": {}})  # noqa: S307
+
+    return _cached(_FUNCS, (x, tuple(names)), make)
 
 
 # ---------------------------------------------------------------- display

@@ -9,10 +9,11 @@ makes it until its last consumer has run).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from typing import Any
 
 from .dims import Dim, is_concrete, symbol
 from .errors import ConvCalcError, SpecError
+from .fields import RF, UnusedInput, field_of, input_field, unused_input
 from .graph import INPUT, build, resolve
 from .layers import Ctx, Node, Result, Shape, lookup
 from .layers.base import product
@@ -22,21 +23,13 @@ from .spec.model import Group
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
 
-@dataclass(frozen=True)
-class RF:
-    """Receptive field per spatial axis: size, jump (effective stride), start (centre of the first unit)."""
-
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[Fraction, ...]
-
-
 @dataclass
 class LayerPlan:
     node: Node
     input_shapes: list[Shape]
     result: Result
     rf: RF | None
+    rf_explain: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> Shape:
@@ -61,7 +54,12 @@ class Plan:
     layers: list[LayerPlan]
     dtype: str = "float32"
     batch: int = 1
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. misaligned paths where they merge
+    warnings: list[UnusedInput] = field(default_factory=list)  # e.g. input pixels a stride leaves unused
+    # with symbols in the input (convcalc/limits.py): the layers' symbolic requirements and per
+    # symbol a Limit: its smallest valid value and the requirement setting it
+    requirements: list[Any] = field(default_factory=list)
+    limits: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
 
     @property
@@ -88,26 +86,31 @@ class Plan:
     def output(self) -> Shape:
         return self.layers[-1].output if self.layers else self.input_shape
 
+    def step_totals(self) -> list[Dim]:
+        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
+        from .memory import steps
+
+        return [s.total for s in steps(self)[1:]]
+
+    def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
+        """Peak activation elements as the max of the returned totals, each with the index of
+        the layer running then (None: the input alone). A concrete plan gives one int (the
+        first layer on a tie). With symbols, the totals that may be the largest for some valid
+        value (convcalc/dominance.py drops those provably at most another): a single
+        expression when one layer's total is the largest for every valid value."""
+        totals = [product(self.input_shape)] + self.step_totals()
+        if all(is_concrete(t) for t in totals):
+            keep = [max(range(len(totals)), key=lambda i: (totals[i], -i))]
+        else:
+            from .dominance import maximal
+
+            keep = maximal(totals, {n: lim.value for n, lim in self.limits.items() if lim.value})
+        return [totals[i] for i in keep], [i - 1 if i else None for i in keep]
+
     def peak_activation_elements(self) -> Dim | None:
-        """Largest sum of live tensors while any one layer runs (inputs kept until last use)."""
-        last_use: dict[str, int] = {}
-        for i, lp in enumerate(self.layers):
-            for name in lp.node.inputs:
-                last_use[name] = i
-        if self.layers:
-            last_use[self.layers[-1].node.id] = len(self.layers)
-        sizes: dict[str, Dim] = {INPUT: product(self.input_shape)}
-        live = {INPUT}
-        peak: Dim = sizes[INPUT]
-        for i, lp in enumerate(self.layers):
-            sizes[lp.node.id] = lp.activation_elements
-            live.add(lp.node.id)
-            total = sum((sizes[name] for name in live), 0)
-            if not is_concrete(total):
-                return None
-            peak = max(peak, total)  # type: ignore[type-var]
-            live = {name for name in live if last_use.get(name, -1) > i}
-        return peak
+        """Largest sum of live tensors while any one layer runs; None if no single expression is."""
+        terms = self.peak_activation()[0]
+        return terms[0] if len(terms) == 1 else None
 
 
 def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
@@ -134,36 +137,6 @@ def canonical_input(spec: ModelSpec) -> tuple[Shape, dict[str, int | None]]:
     return tuple(shape), symbols
 
 
-def _rf(prev: RF | None, result: Result, elementwise: bool) -> RF | None:
-    """Araujo et al. (Distill 2019): r += (k-1)*j; j *= s; start += ((k-1)/2 - pad_before)*j."""
-    if elementwise:
-        return prev
-    if result.rf is None or prev is None:
-        return None
-    size, jump, start = [], [], []
-    for (k, s, p), r, j, st in zip(result.rf, prev.size, prev.jump, prev.start):
-        size.append(r + (k - 1) * j)
-        jump.append(j * s)
-        start.append(st + (Fraction(k - 1, 2) - p) * j)
-    return RF(tuple(size), tuple(jump), tuple(start))
-
-
-def _merge_rf(rfs: list[RF | None]) -> RF | None:
-    """A merge sees every input's field; per axis it takes the input whose field is largest.
-
-    A first approximation (the union of differently aligned fields is refined later). None when
-    an input's field is unknown or the inputs differ in spatial rank."""
-    known = [rf for rf in rfs if rf is not None]
-    if len(known) < len(rfs) or len({len(rf.size) for rf in known}) != 1:
-        return None
-    widest = [max(known, key=lambda rf: rf.size[a]) for a in range(len(known[0].size))]
-    return RF(
-        tuple(rf.size[a] for a, rf in enumerate(widest)),
-        tuple(rf.jump[a] for a, rf in enumerate(widest)),
-        tuple(rf.start[a] for a, rf in enumerate(widest)),
-    )
-
-
 def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     try:
         return lookup(node.type).infer(node, inputs, ctx)
@@ -173,8 +146,18 @@ def infer_node(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         raise exc.located(loc=node.loc, layer=f"{node.path} ({node.type})")
 
 
-def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
-    """Run the shape engine over a spec."""
+def infer(spec: ModelSpec, **options: Any) -> Plan:
+    """Run the shape engine over a spec; with symbols in the input, also find their smallest
+    valid values and check the --set ones against them (convcalc/limits.py)."""
+    if spec.input is None or not any(isinstance(s, str) for s in spec.input):
+        return infer_once(spec, **options)
+    from .limits import infer_with_limits
+
+    return infer_with_limits(spec, infer_once, **options)
+
+
+def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "float32", batch: int = 1) -> Plan:
+    """Run the shape engine over a spec once, with the --set values substituted."""
     if spec.input is None:
         raise SpecError("no input shape: give --input (e.g. --input 28x28x1) or 'input:' in the file")
     shape, symbols = canonical_input(spec)
@@ -182,18 +165,18 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
     ctx = Ctx(layout=spec.layout)
     shapes: dict[str, Shape] = {INPUT: shape}
     rank = len(shape) - 1
-    rfs: dict[str, RF | None] = {INPUT: RF((1,) * rank, (1,) * rank, (Fraction(0),) * rank) if rank else None}
-    layers = []
+    rfs: dict[str, RF | None] = {INPUT: input_field(rank)}
+    layers, notes, warnings = [], [], []
     for node in nodes:
         ins = [shapes[name] for name in node.inputs]
         result = infer_node(node, ins, ctx)
         shapes[node.id] = result.output
+        fs = field_of(node.id, node.inputs, [rfs[name] for name in node.inputs], result.rf, lookup(node.type).elementwise)
+        rfs[node.id] = fs.rf
+        notes += fs.notes
         if len(ins) == 1:
-            rf = _rf(rfs[node.inputs[0]], result, lookup(node.type).elementwise)
-        else:
-            rf = _merge_rf([rfs[name] for name in node.inputs])
-        rfs[node.id] = rf
-        layers.append(LayerPlan(node, ins, result, rf))
+            warnings += unused_input(node.id, ins[0], result.output, result.rf)
+        layers.append(LayerPlan(node, ins, result, fs.rf, fs.explain))
     return Plan(
         name=spec.name,
         layout=spec.layout,
@@ -203,6 +186,8 @@ def infer(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str = "fl
         layers=layers,
         dtype=dtype,
         batch=batch,
+        notes=notes,
+        warnings=warnings,
         groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
     )
 

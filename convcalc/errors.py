@@ -12,8 +12,9 @@ from difflib import get_close_matches
 from typing import Iterable
 
 EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_USAGE = 2
+EXIT_CHECK_FAILED = 1  # a check mismatch or an exceeded budget
+EXIT_USAGE = 2  # invalid spec, usage or input; the check refused to run
+EXIT_INTERNAL = 3  # a bug in convcalc: "internal error, please report it"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ConvCalcError(Exception):
     """Base class: a message plus where it happened and what to do about it."""
 
     exit_code = EXIT_USAGE
+    kind = "error"
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class ConvCalcError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "kind": self.kind,
             "message": self.message,
             "file": self.loc.file if self.loc else None,
             "line": self.loc.line if self.loc else None,
@@ -93,13 +96,32 @@ class ConvCalcError(Exception):
 class SpecError(ConvCalcError):
     """The spec (YAML or CLI flags) is malformed or names something unknown."""
 
+    kind = "spec"
+
 
 class ShapeError(ConvCalcError):
     """A layer does not fit the shape it is given (kernel larger than input, ...)."""
 
+    kind = "shape"
+
 
 class CheckError(ConvCalcError):
     """The reference executor cannot run (for example it would not fit in memory)."""
+
+    kind = "check"
+
+
+class UsageError(ConvCalcError):
+    """The command line itself is wrong (an unknown option, a bad option value)."""
+
+    kind = "usage"
+
+
+class InternalError(ConvCalcError):
+    """A bug in convcalc, reported by the CLI's last-resort handler (exit 3)."""
+
+    kind = "internal"
+    exit_code = EXIT_INTERNAL
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -108,6 +130,18 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     close = get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    if len(choices) <= 12:
+    if len(choices) <= 60:  # every layer type fits: better a list than no hint at all
         return "expected one of: " + ", ".join(choices)
     return None
+
+
+def show(value: object, limit: int = 60) -> str:
+    """The offending value for a message: its repr, cut to ``limit`` characters if it is long
+    (a message must name the value, not reproduce a megabyte of it)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's str conversion limit
+        return f"an integer of {value.bit_length()} bits"  # type: ignore[attr-defined]
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"

@@ -12,6 +12,7 @@ from collections import Counter
 from .errors import SpecError, did_you_mean
 from .layers import Node, lookup
 from .spec import LayerSpec, ModelSpec
+from .spec.model import default_id
 
 INPUT = "input"
 
@@ -30,7 +31,7 @@ def _ids(spec: ModelSpec) -> list[str]:
         else:
             while True:
                 counts[layer.type] += 1
-                ident = f"{layer.type}{counts[layer.type]}"
+                ident = default_id(layer.type, counts[layer.type])
                 if ident not in taken:
                     break
         seen[ident] = layer.path
@@ -71,7 +72,8 @@ def build(spec: ModelSpec) -> list[Node]:
         arity = lookup(layer.type).inputs
         if (arity and len(inputs) != arity) or (not arity and len(inputs) < 2):
             want = f"exactly {arity}" if arity else "at least 2"
-            raise SpecError(f"{layer.type} takes {want} input(s), got {len(inputs)}", loc=layer.loc, layer=layer.path, field="from")
+            raise SpecError(f"{layer.type} takes {want} input(s), got {len(inputs)}: {', '.join(inputs)}",
+                            loc=layer.loc, layer=layer.path, field="from")
         nodes.append(Node(i, ident, layer.type, layer.args, list(inputs), layer.path, layer.loc, layer.arg_locs,
                           layer.scope))
     return _toposort(nodes)

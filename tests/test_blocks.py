@@ -83,12 +83,19 @@ EXPANSIONS = [
 
 @pytest.mark.parametrize("name,entries,expected_ids,out,params", EXPANSIONS, ids=[e[0] for e in EXPANSIONS])
 def test_expansion(name, entries, expected_ids, out, params):
-    plan = plan_yaml(net(*entries))
+    uses_block = any("basic" in entry for entry in entries)  # an unused block is an error
+    plan = plan_yaml(net(*entries) if uses_block else "input: 10x12x4\nlayers:\n" + "".join(f"  - {e}\n" for e in entries))
     assert ids(plan) == expected_ids
     assert plan.output == out
     assert plan.params == params
     report = check(plan)
     assert report.passed, report.mismatches
+
+
+def test_an_unused_block_is_an_error_not_silently_unchecked():
+    with pytest.raises(ConvCalcError) as err:
+        plan_yaml(net("relu"))
+    assert err.value.format().splitlines()[0] == "test.yaml:4:3: blocks.basic: block 'basic' is defined but never used"
 
 
 def test_ids_inside_a_use_are_local():
@@ -344,7 +351,7 @@ def test_depth_marks_a_folded_row_with_a_mismatch(tmp_path, monkeypatch):
 @pytest.mark.parametrize("args,message", [
     (["--depth", "1", "--format", "json"], "error: field 'depth': --depth folds the rows of the table and markdown "
                                            "output, not json"),
-    (["--depth", "0"], "Error: Invalid value for '--depth': 0 is not in the range"),
+    (["--depth", "0"], "error: <cli>: Invalid value for '--depth': 0 is not in the range"),
 ], ids=["json", "zero"])
 def test_depth_usage_errors(tmp_path, args, message):
     _, result = run(tmp_path, DEPTH_NET, *args)

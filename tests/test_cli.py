@@ -34,7 +34,9 @@ def test_seed_check_table():
     assert result.exit_code == 0, result.output
     assert "(3, 3, 16, 32)" in result.output
     assert "Params: 4,800 (trainable 4,800, non-trainable 0)" in result.output
-    assert "Verified on real tensors (numpy executor): all 12 planned quantities agree." in result.output
+    # per conv: output, kernel, bias shapes, trainable, non-trainable, MACs, receptive field (7 x 2);
+    # for the model: the peak of live activations (1)
+    assert "Verified on real tensors (numpy executor): all 15 planned quantities agree." in result.output
 
 
 def test_explain_shows_filled_in_formulas():
@@ -166,3 +168,10 @@ def test_version():
     from convcalc import __version__
 
     assert run("--version").output.strip() == f"convcalc, version {__version__}"
+
+
+def test_unknown_type_with_no_close_match_lists_the_types():
+    result = run("plan", "--input", "8x8x3", "--layer", "foo 3")
+    assert result.exit_code == 2
+    hint = result.output.splitlines()[1]
+    assert hint.startswith("  hint: expected one of: activation, adaptive_avgpool,") and " conv," in hint

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import check_args
 
 from convcalc.cli import main
 
@@ -21,7 +22,7 @@ def run_json(*args: str) -> dict:
 def test_example_states_its_question_and_checks(path):
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ") and len(first) > 20, "an example opens with the question it answers"
-    doc = run_json("check", str(path))
+    doc = run_json("check", str(path), *check_args(path.name))
     assert doc["check"]["status"] == "passed"
     assert doc["check"]["compared"] >= len(doc["layers"])
 

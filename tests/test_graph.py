@@ -165,7 +165,7 @@ ERRORS = [
      "error: {f}:3:21: layers[0] (concat), field 'axis': axis 3 is out of range for inputs of rank 3 (use -3..2)"),
     ("merge of one input",
      "input: 8x8x4\nlayers:\n  - {add: , from: input}\n",
-     "error: {f}:3:5: layers[0], field 'from': add takes at least 2 input(s), got 1"),
+     "error: {f}:3:5: layers[0], field 'from': add takes at least 2 input(s), got 1: input"),
     ("unknown id",
      "input: 8x8x4\nlayers:\n  - {id: branch, conv: 1x1x4}\n  - {add: , from: [input, brnch]}\n",
      "error: {f}:4:19: layers[1], field 'from': from names 'brnch', which is not a layer id"),

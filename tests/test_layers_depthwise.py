@@ -72,7 +72,7 @@ def test_separable_explains_the_pointwise_kernel():
 @pytest.mark.parametrize("layer, message", [
     ("depthwise_conv: {multiplier: 2}", "needs 'kernel'"),
     ("separable_conv: 3x3", "a 2D input needs 3"),
-    ("depthwise_conv: {kernel: [3, 3, 3]}", "kernel has 3 values"),
+    ("depthwise_conv: {kernel: [3, 3, 3]}", "kernel [3, 3, 3] has 3 values"),
 ], ids=["no-kernel", "compact-without-filters", "kernel-rank"])
 def test_errors(layer, message):
     with pytest.raises(ConvCalcError, match=re.escape(message)):

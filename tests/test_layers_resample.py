@@ -60,7 +60,7 @@ ERRORS = [
     ("5x7x2", "upsample: {mode: linear}", "mode linear is for 1D inputs, this one is 2D"),
     ("5x2", "upsample: {mode: bilinear}", "mode bilinear is for 2D inputs"),
     ("5x7x2", "upsample: {mode: area}", "expected one of nearest"),
-    ("5x7x2", "adaptive_avgpool: [1, 2, 3]", "output has 3 values"),
+    ("5x7x2", "adaptive_avgpool: [1, 2, 3]", "output [1, 2, 3] has 3 values"),
     ("5x7x2", "adaptive_avgpool: 0", "positive integer"),
 ]
 

@@ -88,7 +88,7 @@ ERRORS = [
     ("4x5x6", "reshape: [-1, -1]", "at most one -1"),
     ("4x5x6", "reshape: [0, 120]", "positive sizes"),
     ("5x7x2", "zeropad: same", "expected an int, a list of ints or of [before, after] pairs, got 'same'"),
-    ("5x7x2", "zeropad: [1, 2, 3]", "padding has 3 entries"),
+    ("5x7x2", "zeropad: [1, 2, 3]", "padding [1, 2, 3] has 3 entries"),
     ("5x7x2", "crop: [2, 4]", "cropping 4+4 from 7 on spatial axis 1 leaves nothing"),
 ]
 

@@ -328,7 +328,8 @@ def test_seed_two_convs_28():
     report = check(plan_of("input: 28x28x1\nlayers:\n  - conv: 3x3x16\n  - conv: 3x3x32\n"))
     assert report.status == "passed" and report.backend == "numpy" and not report.mismatches
     assert layer_counts(report) == [((26, 26, 16), (3, 3, 1, 16), 160), ((24, 24, 32), (3, 3, 16, 32), 4640)]
-    assert report.compared == 2 * 6  # output, kernel, bias, trainable, non_trainable, macs
+    # per layer: output, kernel, bias, trainable, non_trainable, macs, receptive_field; then the peak
+    assert report.compared == 2 * 7 + 1
 
 
 def test_seed_two_convs_101():

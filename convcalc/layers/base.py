@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ..dims import Dim, is_concrete, to_str
-from ..errors import ShapeError, SpecError, did_you_mean
+from ..dims import Dim, is_concrete, symbols, to_str
+from ..errors import ShapeError, SpecError, did_you_mean, show
 
 Shape = tuple[Dim, ...]
 
@@ -30,19 +30,32 @@ Shape = tuple[Dim, ...]
 Coercer = Callable[[Any], Any]
 
 
+def describe(schema: dict[str, Any]) -> Callable[[Coercer], Coercer]:
+    """Attach the JSON Schema of what a coercer accepts (``coercer.json_schema``); `convcalc
+    schema spec` builds the spec file schema from these, so every coercer must have one."""
+
+    def attach(coerce: Coercer) -> Coercer:
+        coerce.json_schema = schema  # type: ignore[attr-defined]
+        return coerce
+
+    return attach
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+@describe({"type": "integer", "minimum": 1})
 def pos_int(v: Any) -> int:
     if not _is_int(v) or v <= 0:
-        raise SpecError(f"expected a positive integer, got {v!r}")
+        raise SpecError(f"expected a positive integer, got {show(v)}")
     return int(v)
 
 
+@describe({"type": "integer", "minimum": 0})
 def nonneg_int(v: Any) -> int:
     if not _is_int(v) or v < 0:
-        raise SpecError(f"expected an integer >= 0, got {v!r}")
+        raise SpecError(f"expected an integer >= 0, got {show(v)}")
     return int(v)
 
 
@@ -52,23 +65,26 @@ def ints(item: Coercer) -> Coercer:
     def coerce(v: Any) -> int | tuple[int, ...]:
         if isinstance(v, (list, tuple)):
             if not v:
-                raise SpecError("expected an integer or a non-empty list of integers")
+                raise SpecError(f"expected an integer or a non-empty list of integers, got {show(v)}")
             return tuple(item(x) for x in v)
         return item(v)
 
     coerce.__name__ = f"ints({item.__name__})"
-    return coerce
+    one = getattr(item, "json_schema", {})
+    return describe({"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]})(coerce)
 
 
+@describe({"type": "boolean"})
 def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
-        raise SpecError(f"expected true or false, got {v!r}")
+        raise SpecError(f"expected true or false, got {show(v)}")
     return v
 
 
+@describe({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise SpecError(f"expected a number in [0, 1), got {v!r}")
+        raise SpecError(f"expected a number in [0, 1), got {show(v)}")
     return float(v)
 
 
@@ -76,27 +92,34 @@ def choice(*options: str) -> Coercer:
     def coerce(v: Any) -> str:
         if not isinstance(v, str) or v.lower() not in options:
             hint = did_you_mean(str(v), options)
-            raise SpecError(f"expected one of {', '.join(options)}, got {v!r}", hint=hint)
+            raise SpecError(f"expected one of {', '.join(options)}, got {show(v)}", hint=hint)
         return v.lower()
 
-    return coerce
+    return describe({"enum": list(options)})(coerce)
 
 
 PADDING_WORDS = ("valid", "same", "causal", "full")
 
 
+@describe({"anyOf": [
+    {"enum": list(PADDING_WORDS)},
+    {"type": "integer", "minimum": 0},
+    {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+    {"type": "array", "minItems": 1, "items": {
+        "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 0}}},
+]})
 def padding(v: Any) -> str | int | tuple[Any, ...]:
     """`valid` | `same` | `causal` | `full` | int | [int per axis] | [[before, after] per axis]."""
     if isinstance(v, str):
         return choice(*PADDING_WORDS)(v)
     if isinstance(v, (list, tuple)):
         if not v:
-            raise SpecError("padding list is empty")
+            raise SpecError(f"padding list is empty: got {show(v)}")
         if all(isinstance(x, (list, tuple)) for x in v):
             pairs = []
             for x in v:
                 if len(x) != 2:
-                    raise SpecError(f"padding pairs are [before, after], got {list(x)!r}")
+                    raise SpecError(f"padding pairs are [before, after], got {show(list(x))}")
                 pairs.append((nonneg_int(x[0]), nonneg_int(x[1])))
             return tuple(pairs)
         return tuple(nonneg_int(x) for x in v)
@@ -104,20 +127,22 @@ def padding(v: Any) -> str | int | tuple[Any, ...]:
         return nonneg_int(v)
     raise SpecError(
         f"padding must be valid, same, causal, full, an int, a list of ints or of [before, after] "
-        f"pairs; got {v!r}"
+        f"pairs; got {show(v)}"
     )
 
 
+@describe({"type": "array", "items": {"type": "integer"}})
 def int_list(v: Any) -> tuple[int, ...]:
     """A list of integers (any length, -1 allowed): reshape targets and permutations."""
     if not isinstance(v, (list, tuple)) or not all(_is_int(x) for x in v):
-        raise SpecError(f"expected a list of integers, got {v!r}")
+        raise SpecError(f"expected a list of integers, got {show(v)}")
     return tuple(int(x) for x in v)
 
 
+@describe({"type": "string"})
 def string(v: Any) -> str:
     if not isinstance(v, str):
-        raise SpecError(f"expected a string, got {v!r}")
+        raise SpecError(f"expected a string, got {show(v)}")
     return v
 
 
@@ -163,7 +188,14 @@ class Result:
     explain: list[str] = field(default_factory=list)
     # (expression, minimum, what) for sizes that must be large enough; symbolic ones are kept
     constraints: list[tuple[Dim, int, str]] = field(default_factory=list)
-    # per spatial axis (effective kernel, stride, pad before) for the receptive field, or None
+    # the receptive-field window per spatial axis of the output, (k, s, p): output unit u reads
+    # input units u*s-p .. u*s-p+k-1 of the same axis (k effective, dilation included; p the
+    # padding actually applied before). None ends the field (see convcalc/fields.py): layers
+    # whose units are no evenly spaced window over the same axes (upsampling, pixel shuffle,
+    # transposed convs with stride > 1, permute, reshape, flatten). Elementwise layers set
+    # LayerType.elementwise instead; a merge (add, channel concat) sets it too and gets the
+    # merged field of its inputs. A transposed conv with stride 1 is a conv with padding
+    # k-1-p: (k, 1, k-1-p_before).
     rf: tuple[tuple[int, int, int], ...] | None = None
 
 
@@ -254,7 +286,7 @@ def per_axis(value: int | tuple[int, ...], rank: int, name: str) -> tuple[int, .
     if isinstance(value, tuple):
         if len(value) != rank:
             raise ShapeError(
-                f"{name} has {len(value)} values but the input has {rank} spatial "
+                f"{name} {list(value)} has {len(value)} values but the input has {rank} spatial "
                 f"{'axis' if rank == 1 else 'axes'}",
                 field=name,
             )
@@ -278,9 +310,16 @@ def channels(shape: Shape, type_name: str) -> int:
     if not is_concrete(c):
         raise ShapeError(
             f"{type_name} needs a concrete channel count, got {to_str(c)}",
-            hint="give the symbol a value with --set",
+            hint=set_hint(c),
         )
     return int(c)
+
+
+def set_hint(x: Dim) -> str:
+    """A hint naming the symbols of x to give values to: "give C a value with --set C=..."."""
+    names = sorted(symbols(x))
+    return (f"give {' and '.join(names)} a value with "
+            + " ".join(f"--set {name}=..." for name in names))
 
 
 def product(values: Any) -> Dim:

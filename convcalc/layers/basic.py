@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dims import is_concrete, to_str
-from ..errors import ShapeError
+from ..dims import to_str
 from .base import (
     Arg,
     Ctx,
@@ -91,7 +90,7 @@ register(
 def infer_flatten(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     (shape,) = inputs
     out = product(shape)
-    return Result(output=(out,), explain=[f"{'*'.join(fmt(s) for s in shape)} = {fmt(out)}"])
+    return Result(output=(out,), explain=[f"{'*'.join(fmt(s) for s in shape)} = {to_str(out)}"])
 
 
 register(LayerType(name="flatten", args={}, infer=infer_flatten, doc="flatten to one axis"))
@@ -105,12 +104,7 @@ def dense_axis(shape: Shape, ctx: Ctx) -> int:
 def infer_dense(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     (shape,) = inputs
     axis = dense_axis(shape, ctx)
-    n_in = shape[axis]
-    if not is_concrete(n_in):
-        raise ShapeError(
-            f"dense needs a concrete input size, got {to_str(n_in)}",
-            hint="give the symbol a value with --set",
-        )
+    n_in = shape[axis]  # may be symbolic (after flattening T x ...): params are then expressions
     units, bias = node.args["units"], node.args["bias"]
     out = list(shape)
     out[axis] = units
@@ -121,9 +115,9 @@ def infer_dense(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         kernel=(n_in, units),
         bias=(units,) if bias else None,
         trainable=units * (n_in + (1 if bias else 0)),
-        params_formula=f"{units}*({n_in}{'+1' if bias else ''})",
+        params_formula=f"{units}*({to_str(n_in)}{'+1' if bias else ''})",
         macs=positions * n_in * units,
-        macs_formula=f"{pos_text}{n_in}*{units}",
+        macs_formula=f"{pos_text}{fmt(n_in)}*{units}",
     )
 
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..dims import is_concrete
-from ..errors import ShapeError, SpecError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, fmt, padding, register, spatial_rank
+from ..errors import ShapeError, SpecError, show
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, describe, fmt, padding, register, spatial_rank
 from .window import axis_pads
 
 
+@describe({"anyOf": [s for s in padding.json_schema["anyOf"] if "enum" not in s]})  # type: ignore[attr-defined]
 def amounts(v: Any) -> Any:
     """An int, one int per axis, or [before, after] pairs: ``padding`` without its words."""
     if isinstance(v, str):
-        raise SpecError(f"expected an int, a list of ints or of [before, after] pairs, got {v!r}",
+        raise SpecError(f"expected an int, a list of ints or of [before, after] pairs, got {show(v)}",
                         hint="valid/same/full are conv paddings; here give the sizes")
     return padding(v)
 

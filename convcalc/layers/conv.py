@@ -29,7 +29,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import Axis, axis_pads, slide
+from .window import Axis, axis_pads, slide, window_rf
 
 
 def compact_size(value: Any) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def compact_size(value: Any) -> dict[str, Any]:
 def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
     args = node.args
     if "size" in args:
-        size = args["size"]
+        size = args["size"] if isinstance(args["size"], tuple) else (args["size"],)  # `size: 16` written as a key
         if len(size) != rank + 1:
             form = "x".join(["k"] * rank + ["filters"])
             raise ShapeError(
@@ -52,7 +52,10 @@ def kernel_and_filters(node: Node, rank: int) -> tuple[tuple[int, ...], int]:
             )
         for name in ("kernel", "filters"):
             if name in args:
-                raise SpecError(f"{name} is given twice (in the compact size and as {name}=)", field=name)
+                raise SpecError(
+                    f"{name} is given twice: in the compact size {'x'.join(map(str, size))} and as {name}={args[name]!r}",
+                    field=name,
+                )
         return size[:-1], size[-1]
     for name in ("kernel", "filters"):
         if name not in args:
@@ -109,14 +112,6 @@ def slide_axes(shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], d
         eff = dilation[i] * (kernel[i] - 1) + 1
         axes.append(slide(shape[i], kernel[i], stride[i], dilation[i], axis_pads(pad, rank, i, eff), axis=i))
     return axes
-
-
-def window_rf(axes: list, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
-    if any(a.pads is None or not isinstance(a.pads[0], int) for a in axes):
-        return None
-    return tuple(
-        (d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation)
-    )
 
 
 CONV_ARGS = {

@@ -10,14 +10,19 @@ Broadcasting follows numpy: shapes are aligned on their last axes, a missing axi
 and on each axis all sizes other than 1 must be equal. ``concat``'s inputs must have the same
 rank and equal sizes except along ``axis`` (default: the channel axis; an explicit axis is an
 index into the displayed shape, negative counts from the end).
+
+Receptive field: where every input has the output's spatial sizes (no broadcasting over a
+spatial axis, a concat over channels), output unit ``u`` reads unit ``u`` of every input, so the
+window is the identity and the engine merges the inputs' fields (convcalc/fields.py);
+otherwise the field ends.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError, SpecError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, fmt, register
+from ..errors import ShapeError, SpecError, show
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, describe, fmt, register
 
 
 def _chw(shape: Shape, ctx: Ctx) -> bool:
@@ -64,12 +69,20 @@ def broadcast(node: Node, shapes: list[Shape]) -> Shape:
     return tuple(out)
 
 
+def same_grid(inputs: list[Shape], out: Shape) -> tuple[tuple[int, int, int], ...] | None:
+    """The identity window per spatial axis when every input has the output's spatial sizes."""
+    if any(len(s) != len(out) or tuple(s[:-1]) != tuple(out[:-1]) for s in inputs) or len(out) < 2:
+        return None
+    return ((1, 1, 0),) * (len(out) - 1)
+
+
 def infer_elementwise(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     shapes = [displayed(s, ctx) for s in inputs]
     out = broadcast(node, shapes)
     sign = " * " if node.type == "multiply" else " + "
     explain = [f"{sign.join(shape_str(s) for s in shapes)} -> {shape_str(out)}"]
-    return Result(output=canonical(out, ctx), explain=explain)
+    output = canonical(out, ctx)
+    return Result(output=output, explain=explain, rf=same_grid(inputs, output))
 
 
 def _axis(node: Node, shapes: list[Shape], ctx: Ctx) -> int:
@@ -97,12 +110,14 @@ def infer_concat(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     total: Any = sum((s[axis] for s in shapes), 0)
     out = tuple(total if k == axis else size for k, size in enumerate(shapes[0]))
     explain = [f"axis {axis}: {' + '.join(fmt(s[axis]) for s in shapes)} = {fmt(total)}"]
-    return Result(output=canonical(out, ctx), explain=explain)
+    output = canonical(out, ctx)
+    return Result(output=output, explain=explain, rf=same_grid(inputs, output))
 
 
+@describe({"type": "integer"})
 def integer(v: Any) -> int:
     if not isinstance(v, int) or isinstance(v, bool):
-        raise SpecError(f"expected an integer, got {v!r}")
+        raise SpecError(f"expected an integer, got {show(v)}")
     return v
 
 

@@ -24,7 +24,7 @@ from .base import (
     register,
     spatial_rank,
 )
-from .window import axis_pads, slide
+from .window import axis_pads, slide, window_rf
 
 
 def compact_kernel(value: Any) -> dict[str, Any]:
@@ -50,14 +50,11 @@ def infer_pool(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         axes.append(
             slide(shape[i], kernel[i], stride[i], dilation[i], pads, ceil_mode=node.args["ceil_mode"], axis=i)
         )
-    rf = None
-    if all(a.pads is not None for a in axes):
-        rf = tuple((d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation))  # type: ignore[index]
     return Result(
         output=tuple(a.out for a in axes) + (shape[-1],),
         explain=[f"axis {i}: {a.explain}" for i, a in enumerate(axes)],
         constraints=[a.constraint for a in axes if a.constraint is not None],
-        rf=rf,
+        rf=window_rf(axes, kernel, stride, dilation),
     )
 
 

@@ -36,6 +36,7 @@ from .base import (
     per_axis,
     pos_int,
     register,
+    set_hint,
     spatial_rank,
 )
 
@@ -43,7 +44,7 @@ from .base import (
 def _concrete(n: Dim, what: str, axis: int) -> int:
     if not is_concrete(n):
         raise ShapeError(f"{what} needs a concrete size on spatial axis {axis}, got {to_str(n)}",
-                         hint="give the symbol a value with --set")
+                         hint=set_hint(n))
     return int(n)  # type: ignore[arg-type]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..dims import Dim, is_concrete
 from ..errors import ShapeError, SpecError
-from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, fmt, int_list, product, register
+from .base import Arg, Ctx, LayerType, Node, Result, Shape, compact_as, describe, fmt, int_list, product, register
 
 
 def displayed(shape: Shape, layout: str) -> Shape:
@@ -74,6 +74,8 @@ def infer_reshape(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
 _SIZES = re.compile(r"-?\d+(x-?\d+)*")
 
 
+@describe({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_SIZES.pattern}$"},
+                     {"type": "array", "items": {"type": "integer"}, "minItems": 1}]})
 def target_shape(v: Any) -> tuple[int, ...]:
     """``[7, -1, 32]``, ``7x-1x32`` or one int: positive sizes and at most one -1."""
     if isinstance(v, str) and _SIZES.fullmatch(v.strip()):

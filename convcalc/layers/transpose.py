@@ -59,7 +59,7 @@ from .base import (
     register,
 )
 from .conv import CONV_ARGS, compact_size, conv_geometry
-from .window import _eff_text, axis_pads
+from .window import _eff_text, axis_pads, equals
 
 
 def _crop_text(pb: int, pa: int) -> str:
@@ -82,16 +82,16 @@ def transpose_axis(n: Dim, k: int, s: int, d: int, pad: object, op: int | None, 
     if keras_inferred(pad, op):
         if pad == "same":
             out = n * s
-            return out, f"{fmt(n)}*{s} = {fmt(out)} (Keras same)"
+            return out, equals(f"{fmt(n)}*{s}", out) + " (Keras same)"
         extra = max(s - eff, 0)
         out = (n - 1) * s + eff + extra
         note = f"+{extra} (Keras valid: output_padding max(s-k, 0))" if extra else ""
-        return out, f"({fmt(n)}-1)*{s}+{_eff_text(k, d)}{note} = {fmt(out)}"
+        return out, equals(f"({fmt(n)}-1)*{s}+{_eff_text(k, d)}{note}", out)
     op = op or 0
     pb, pa = (eff // 2, eff // 2) if pad == "same" else axis_pads(pad, rank, i, eff)
     out = (n - 1) * s - pb - pa + eff + op
     text = f"({fmt(n)}-1)*{s}{_crop_text(pb, pa)}+{_eff_text(k, d)}{f'+{op}' if op else ''}"
-    return out, f"{text} = {fmt(out)}"
+    return out, equals(text, out)
 
 
 def _check_output_padding(op: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dims import Dim, ceil_div, is_concrete
+from ..dims import Dim, ceil_div, is_concrete, to_str
 from ..errors import ShapeError
-from .base import fmt
+from .base import fmt, set_hint
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,24 @@ def axis_pads(padding: Any, rank: int, i: int, eff: int) -> tuple[int, int] | st
         return (eff - 1, eff - 1)
     if padding == "causal":
         if rank != 1:
-            raise ShapeError("causal padding is for 1D inputs only", field="padding")
+            raise ShapeError(f"causal padding is for 1D inputs only; this input has {rank} spatial axes", field="padding")
         return (eff - 1, 0)
     if isinstance(padding, int):
         return (padding, padding)
     if len(padding) != rank:
         raise ShapeError(
-            f"padding has {len(padding)} entries but the input has {rank} spatial "
+            f"padding {[list(p) if isinstance(p, tuple) else p for p in padding]} has {len(padding)} entries but the input has {rank} spatial "
             f"{'axis' if rank == 1 else 'axes'}",
             field="padding",
         )
     item = padding[i]
     return tuple(item) if isinstance(item, tuple) else (item, item)  # type: ignore[return-value]
+
+
+def equals(formula: str, value: Dim) -> str:
+    """``formula = value``, or just the formula where it already reads as the value."""
+    shown = str(value) if is_concrete(value) else to_str(value)
+    return formula if formula == shown else f"{formula} = {shown}"
 
 
 def _eff_text(k: int, d: int) -> str:
@@ -69,7 +75,7 @@ def slide(
     eff = d * (k - 1) + 1
     if pads == "same":
         out = ceil_div(n, s)
-        text = f"ceil({fmt(n)}/{s}) = {fmt(out)}"
+        text = equals(f"ceil({fmt(n)}/{s})", out)
         if is_concrete(n):
             total = max((int(out) - 1) * s + eff - int(n), 0)  # type: ignore[arg-type]
             return Axis(out, (total // 2, total - total // 2), text, None)
@@ -89,17 +95,31 @@ def slide(
     inner = f"{fmt(n)}{_pad_text(pb, pa)}-{_eff_text(k, d)}"
     if not ceil_mode:
         out = (span - eff) // s + 1
-        return Axis(out, (pb, pa), f"floor(({inner})/{s})+1 = {fmt(out)}", need)
+        return Axis(out, (pb, pa), equals(f"floor(({inner})/{s})+1", out), need)
     out = ceil_div(span - eff, s) + 1
     text = f"ceil(({inner})/{s})+1"
     if pa + s > eff:  # otherwise (out-1)*s < n+pb always: no window can start in the padding
+        if not is_concrete(n) and pa <= eff:
+            # the last start is the smaller of ceil((n+pb+pa-eff)/s) and ceil((n+pb)/s)-1, which
+            # with pa+s > eff is the latter (a min of floors over one divisor is the floor of
+            # the min); pa <= eff makes PyTorch's single "-1" correction reach it
+            out = ceil_div(n + pb, s)
+            return Axis(out, (pb, pa), f"{text}, last window starting inside: ceil(({fmt(n)}+{pb})/{s}) = {fmt(out)}", need)
         if not is_concrete(n):
             raise ShapeError(
-                "ceil_mode with right padding over a symbolic size is not supported",
+                f"ceil_mode with right padding {pa} over the symbolic size {fmt(n)} is not supported",
                 field="ceil_mode",
-                hint="give the symbol a value with --set",
+                hint=set_hint(n),
             )
         if (out - 1) * s >= n + pb:  # type: ignore[operator]
             out = out - 1
             text += "-1 (the last window would start in the padding)"
-    return Axis(out, (pb, pa), f"{text} = {fmt(out)}", need)
+    return Axis(out, (pb, pa), equals(text, out), need)
+
+
+def window_rf(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
+    """``Result.rf``: per axis (effective kernel, stride, padding before), or None when TF ``same``
+    over a symbolic size leaves the padding unknown (it depends on the size mod the stride)."""
+    if any(a.pads is None for a in axes):
+        return None
+    return tuple((d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation))  # type: ignore[index]

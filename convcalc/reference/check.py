@@ -3,8 +3,12 @@
 Per layer the quantities compared are: the output shape (the array's shape without the batch
 axis), the kernel shape (the main weight array's shape, canonical HWIO / dense (in, units)) and
 the bias shape whenever the plan or the op has one, the trainable and non-trainable parameter
-counts (``.size`` of the weight arrays, split by which arrays are trainable) and the MACs (the
-M*K*N of every matmul the op performed). Nothing here calls the shape engine's formulas.
+counts (``.size`` of the weight arrays, split by which arrays are trainable), the MACs (the
+M*K*N of every matmul the op performed) and, where the plan has one, the receptive field
+(measured by :mod:`.probe`). For the whole model: the peak of live activation elements, counted
+from the arrays the run holds (each freed after its last consumer), when every output shape
+agreed (the planned peak adds up the planned shapes). Nothing here calls the shape engine's
+formulas.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..dims import is_concrete
 from ..errors import CheckError
 from .core import prod
 from .ops import FORWARD, SCRATCH, Observed, RunCtx
+from .probe import probe
 
 INPUT = "input"
 BYTES = 4  # the executor always runs in float32
@@ -60,6 +65,9 @@ class CheckReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     layers: list[LayerObservation] = field(default_factory=list)
     estimated_bytes: int = 0
+    probed: list[str] = field(default_factory=list)  # layers whose receptive field was measured
+    peak_live_bytes: int = 0  # the largest sum of .nbytes over the arrays alive during the run
+    cross: Any = None  # the torch cross-check (backend "numpy+torch"): its version, layers, max_abs_diff
 
     @property
     def status(self) -> str:
@@ -85,8 +93,9 @@ def _require_concrete(plan: Any) -> None:
         values += list(r.output) + list(r.kernel or ()) + list(r.bias or ())
         values += [r.trainable, r.non_trainable, r.macs]
     if not all(is_concrete(v) for v in values):
+        unset = ", ".join(name for name, value in plan.symbols.items() if value is None)
         raise CheckError(
-            "the plan has symbolic sizes, which cannot be run on real tensors",
+            f"the plan has symbolic sizes ({unset}), which cannot be run on real tensors",
             hint="give the symbols values with --set (e.g. --set T=1000)",
         )
 
@@ -164,12 +173,58 @@ def _compare(index: int, lp: Any, obs: LayerObservation, report: CheckReport) ->
             report.mismatches.append(Mismatch(index, lp.node.id, quantity, planned, observed))
 
 
-def check(plan: Any, *, seed: int = 0, progress: Callable[[int, int, str], None] | None = None) -> CheckReport:
+def refuse_above(estimated: int, max_bytes: int | None) -> None:
+    """CheckError when the estimated peak exceeds ``max_bytes`` (default: half the available RAM)."""
+    from ..units import format_bytes
+    from .limit import default_limit
+
+    limit, source = (max_bytes, "from --max-check-memory") if max_bytes is not None else default_limit()
+    if estimated > limit:
+        raise CheckError(
+            f"check would need about {format_bytes(estimated)} at its estimated peak; the limit is "
+            f"{format_bytes(limit)}, {source}",
+            hint="plan answers for any size without running; check a smaller input (e.g. --input 64x64x3), "
+            "or raise the limit with --max-check-memory",
+        )
+
+
+def _cross_backend(backend: str) -> Any:
+    """None for numpy alone; for ``torch`` a callable that reruns each layer in PyTorch."""
+    if backend == "numpy":
+        return None
+    if backend != "torch":
+        raise CheckError(f"unknown backend {backend!r}", hint="expected one of: numpy, torch")
+    from .torch_backend import CrossCheck  # imports torch: only on this path
+
+    return CrossCheck()
+
+
+def check(plan: Any, *, seed: int = 0, backend: str = "numpy", max_bytes: int | None = None,
+          progress: Callable[[int, int, str], None] | None = None) -> CheckReport:
     """Run every layer of ``plan`` on float32 arrays (batch 1) and compare it with the plan.
 
-    ``progress(index, total, layer_id)`` is called before each layer (see convcalc.progress)."""
+    ``backend="torch"`` also reruns each layer in PyTorch on the same inputs and weights and
+    compares the outputs (a disagreement is a mismatch of the quantity ``values``). Refuses
+    (CheckError) before allocating anything when the estimated peak is above ``max_bytes``, by
+    default half of the available memory. ``progress(index, total, layer_id)`` is called before
+    each layer (see convcalc.progress)."""
     _require_concrete(plan)
     report = CheckReport(seed=seed, estimated_bytes=estimate_bytes(plan))
+    refuse_above(report.estimated_bytes, max_bytes)
+    cross = _cross_backend(backend)
+    if cross is not None:
+        report.backend, report.cross = "numpy+torch", cross
+    try:
+        return _run(plan, report, progress)
+    except MemoryError:
+        raise CheckError(
+            f"numpy could not allocate the arrays (estimated peak {report.estimated_bytes:,} B)",
+            hint="lower --max-check-memory below what this machine can really give, or check a smaller input",
+        ) from None
+
+
+def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], None] | None) -> CheckReport:
+    seed, cross = report.seed, report.cross
     rng = np.random.default_rng(seed)
     ctx = RunCtx(layout=plan.layout)
     last = _last_uses(plan)
@@ -195,12 +250,35 @@ def check(plan: Any, *, seed: int = 0, progress: Callable[[int, int, str], None]
                 layer=f"{node.path} ({node.type})",
                 hint="the plan accepted a layer that real arrays cannot run; please report it",
             ) from exc
+        if cross is not None:
+            report.compared += 1
+            bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
+            if bad is not None:
+                report.mismatches.append(Mismatch(i, node.id, "values", *bad))
         del ins
         obs = _observe(i, lp, seen)
         report.layers.append(obs)
         _compare(i, lp, obs, report)
         arrays[node.id] = seen.output
         del seen
+        report.peak_live_bytes = max(report.peak_live_bytes, sum(a.nbytes for a in arrays.values()))
         for name in [n for n in arrays if last.get(n, -1) <= i]:
             del arrays[name]
+    _compare_model(plan, report)
     return report
+
+
+def _compare_model(plan: Any, report: CheckReport) -> None:
+    """The receptive fields the probe measured, and the peak of live activations."""
+    for p in probe(plan):
+        report.probed.append(p.layer_id)
+        report.compared += 1
+        if not p.agrees:
+            report.mismatches.append(Mismatch(p.index, p.layer_id, "receptive_field", p.planned, p.observed))
+    planned, observed = plan.peak_activation_elements(), report.peak_live_bytes // BYTES
+    if any(m.quantity == "output_shape" for m in report.mismatches):
+        return  # the planned peak adds up the planned shapes: already reported as wrong
+    if planned is not None:
+        report.compared += 1
+        if int(planned) != observed:
+            report.mismatches.append(Mismatch(-1, "model", "peak_activation_elements", int(planned), observed))

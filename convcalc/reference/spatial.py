@@ -145,15 +145,23 @@ def pool_scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...
     return 2 * prod(shape) + 2 * prod(out_shape)
 
 
-def _pool(op: str):
-    def forward(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) -> Observed:
-        rank = x.ndim - 2
+def window_geometry(layer_type: str, args: dict, sizes: Sequence[int]) -> tuple:
+    """(kernel, stride, dilation, pads, ceil_mode) of a conv or pooling layer over ``sizes``."""
+    rank = len(sizes)
+    if layer_type == "conv":
+        kernel, _, stride, dilation = _conv_geometry(args, rank)
+    else:
         kernel = per_axis(args["kernel"], rank, "kernel")
         stride_arg = args.get("stride")  # absent: the kernel size
         stride = per_axis(stride_arg if stride_arg is not None else args["kernel"], rank, "stride")
         dilation = per_axis(args.get("dilation", 1), rank, "dilation")
-        pads = resolve_pads(args.get("padding", "valid"), x.shape[1:-1], kernel, stride, dilation)
-        return Observed(pool_nd(x, op, kernel, stride, dilation, pads, bool(args.get("ceil_mode", False))))
+    pads = resolve_pads(args.get("padding", "valid"), sizes, kernel, stride, dilation)
+    return kernel, stride, dilation, pads, bool(args.get("ceil_mode", False))
+
+
+def _pool(op: str):
+    def forward(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) -> Observed:
+        return Observed(pool_nd(x, op, *window_geometry(f"{op}pool", args, x.shape[1:-1])))
 
     forward.__name__ = f"{op}pool"
     return forward

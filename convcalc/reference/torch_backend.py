@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import CheckError
 from .sliding import per_axis, resolve_pads
 
 TorchOp = Callable[[list[np.ndarray], dict, dict[str, np.ndarray], str], np.ndarray]
@@ -32,7 +33,6 @@ def load_torch() -> Any:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"PyTorch is not installed: {INSTALL_HINT}") from exc
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     return torch
 
 
@@ -205,3 +205,69 @@ def dense(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], lay
     bias = weights.get("bias")
     out = _f().linear(t, _tensor(weights["kernel"].T), None if bias is None else _tensor(bias))
     return np.moveaxis(out.numpy(), -1, axis)
+
+
+from . import torch_layers  # noqa: E402,F401  (registers the other layer families)
+
+# --------------------------------------------------------------------------------------------
+# the cross-check: torch's output against numpy's, layer by layer
+
+RTOL = 1e-4  # float32 sums of a few thousand products differ by ~1e-6 relative; a bug by ~1
+
+
+def tolerance(reference: np.ndarray) -> float:
+    """The largest |torch - numpy| accepted: RTOL x the largest |value| of numpy's output (at
+    least 1, so outputs near zero are held to an absolute 1e-4)."""
+    finite = np.abs(reference[np.isfinite(reference)])
+    return RTOL * max(1.0, float(finite.max()) if finite.size else 0.0)
+
+
+def max_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b|, with equal infinities counting as equal and a NaN as infinitely far."""
+    if a.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are masked out below
+        diff = np.where(a == b, 0.0, np.abs(a.astype(np.float64) - b.astype(np.float64)))
+    return float("inf") if np.isnan(diff).any() else float(diff.max())
+
+
+class CrossCheck:
+    """Runs the torch op of each layer the numpy executor has run and compares the outputs."""
+
+    def __init__(self) -> None:
+        try:
+            self.version = str(load_torch().__version__)
+        except ImportError as exc:
+            raise CheckError("--backend torch needs PyTorch, which is not installed",
+                             hint=INSTALL_HINT + " (convcalc works fully without it)") from exc
+        self.layers = 0
+        self.max_abs_diff = 0.0
+
+    def merge(self, other: "CrossCheck") -> "CrossCheck":
+        """The totals of two runs (a symbolic plan is checked at several values)."""
+        self.layers += other.layers
+        self.max_abs_diff = max(self.max_abs_diff, other.max_abs_diff)
+        return self
+
+    def __call__(self, layer_type: str, ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray],
+                 layout: str, expected: np.ndarray) -> tuple[float, float | str] | None:
+        """None when torch agrees; otherwise (tolerance, what torch gave: the max abs difference,
+        or a sentence when its shape differs or it refused the layer)."""
+        import torch
+
+        if layer_type not in TORCH:
+            raise CheckError(f"the torch backend has no implementation of layer type '{layer_type}'")
+        allowed = tolerance(expected)
+        try:
+            with torch.no_grad():
+                got = np.asarray(TORCH[layer_type](ins, args, weights, layout))
+        except (RuntimeError, ValueError, TypeError) as exc:
+            return allowed, f"PyTorch refused the layer: {exc}".splitlines()[0]
+        self.layers += 1
+        if got.shape != expected.shape:
+            return allowed, f"PyTorch's output has shape {got.shape[1:]}, numpy's {expected.shape[1:]}"
+        diff = max_difference(got, expected)
+        if not np.isfinite(diff):
+            return allowed, "PyTorch's and numpy's outputs differ by inf or NaN"
+        self.max_abs_diff = max(self.max_abs_diff, diff)
+        return None if diff <= allowed else (allowed, diff)

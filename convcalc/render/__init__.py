@@ -1,3 +1,3 @@
 """Output formats, looked up by name. Each module is imported only when its format is used."""
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "csv")

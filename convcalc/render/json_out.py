@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..engine import DTYPE_BYTES, Plan, display_shape
-from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, rf_json, shape_json
+from ..engine import Plan, display_shape
+from ..memory import bytes_of, naive_elements, peak
+from .common import dim_json, explain_lines, kernel_shape, mismatch_value, out_shape, peak_bytes, rf_json, shape_json
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,7 @@ def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
         "macs": dim_json(r.macs),
         "macs_formula": r.macs_formula,
         "activation_elements": dim_json(lp.activation_elements),
+        "activation_bytes": dim_json(bytes_of(plan, lp.activation_elements)),
         "receptive_field": rf_json(lp),
         "explain": explain_lines(plan, lp),
         "path": list(lp.node.scope),
@@ -53,8 +55,8 @@ def groups_list(plan: Plan) -> list[dict[str, Any]]:
 
 
 def totals_dict(plan: Plan) -> dict[str, Any]:
-    peak = plan.peak_activation_elements()
-    width = DTYPE_BYTES[plan.dtype]
+    top, note = peak_bytes(plan)
+    where = peak(plan)[1]
     return {
         "params": dim_json(plan.params),
         "trainable_params": dim_json(plan.trainable),
@@ -62,19 +64,45 @@ def totals_dict(plan: Plan) -> dict[str, Any]:
         "macs": dim_json(plan.macs),
         "flops": dim_json(2 * plan.macs),
         "param_bytes": dim_json(plan.param_bytes),
-        "peak_activation_bytes": None if peak is None else dim_json(peak * width * plan.batch),
+        "peak_activation_bytes": top if top is None or isinstance(top, str) else dim_json(top),
+        "peak_activation_note": note,
+        "peak_activation_layer": None if where is None else where.layer,
+        "naive_activation_bytes": dim_json(bytes_of(plan, naive_elements(plan))),
         "dtype": plan.dtype,
         "batch": plan.batch,
     }
 
 
+def limits_dict(plan: Plan) -> dict[str, Any]:
+    """input.min_values and input.min_value_sources (see docs/json-output.md)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for name, lim in plan.limits.items():
+        values[name] = lim.value
+        req = lim.by
+        sources[name] = None if req is None else {
+            "index": req.index, "layer": req.layer, "requires": req.text, "what": req.name}
+    return {"min_values": values, "min_value_sources": sources}
+
+
 def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
+    out = _check_core(plan, report)
+    if report.cross is not None:
+        out["torch"] = {"version": report.cross.version, "layers": report.cross.layers,
+                        "max_abs_diff": report.cross.max_abs_diff}
+    return out
+
+
+def _check_core(plan: Plan, report: Any) -> dict[str, Any]:
     return {
         "status": report.status,
         "backend": report.backend,
         "compared": report.compared,
+        "receptive_field_probed": list(report.probed),
+        "values": list(getattr(report, "values", [{}])),
         "mismatches": [
             {
+                "at": dict(getattr(m, "at", {})),
                 "index": m.index,
                 "layer": m.layer_id,
                 "quantity": m.quantity,
@@ -86,7 +114,8 @@ def check_dict(plan: Plan, report: Any) -> dict[str, Any]:
     }
 
 
-def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
+def plan_dict(plan: Plan, report: Any = None, budgets: Any = ()) -> dict[str, Any]:
+    """The document; ``budgets`` are the budgets.Outcome of each budget checked."""
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "convcalc_version": __version__,
@@ -96,11 +125,18 @@ def plan_dict(plan: Plan, report: Any = None) -> dict[str, Any]:
         "input": {
             "shape": shape_json(display_shape(plan.input_shape, plan.layout)),
             "symbols": dict(plan.symbols),
+            **limits_dict(plan),
         },
         "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
         "groups": groups_list(plan),
         "totals": totals_dict(plan),
+        "notes": list(plan.notes),
+        "warnings": [
+            {"kind": "unused_input", "layer": w.layer, "axis": w.axis, "pixels": w.pixels, "message": w.message}
+            for w in plan.warnings
+        ],
+        "budgets": {b.name: b.to_dict() for b in budgets},
     }
     if report is not None:
         doc["check"] = check_dict(plan, report)

@@ -88,18 +88,30 @@ def group_type(group: Group) -> str:
     return f"{group.type} x{group.count}" if group.kind == "repeat" else group.type
 
 
-def group_cells(row: GroupRow, bad: dict[int, list[str]]) -> dict[str, str]:
+def group_cells(plan: Plan, row: GroupRow, bad: dict[int, list[str]]) -> dict[str, str]:
+    """A folded group's cells: counts summed over its layers (activations too: the sum of the
+    outputs inside it), the input of its first layer and the field of its output layer."""
+    from ..fields import rf_text
+    from ..memory import bytes_of
+
     first, last = row.layers[0].node.index, row.layers[-1].node.index
     issues = sorted({q for lp in row.layers for q in bad.get(lp.node.index, [])})
+    out_layer = next((lp for lp in row.layers if lp.node.id == row.group.output), row.layers[-1])
+    elements = row.total(lambda lp: lp.activation_elements)
     return {
         "#": f"{first}-{last}" if last != first else str(first),
         "layer": row.group.id,
         "type": group_type(row.group),
+        "input": size_text(display_shape(row.layers[0].input_shapes[0], plan.layout)),
         "output": row.output,
         "kernel": "",
         "params": num(row.total(_params)),
         "non-train.": num(row.total(_non_trainable)),
         "MACs": num(row.total(_macs)),
+        "FLOPs": num(2 * row.total(_macs)),
+        "RF": rf_text(out_layer.rf),
+        "act. elements": num(elements),
+        "act. bytes": num(bytes_of(plan, elements)),
         "check": ("✗ " + ", ".join(issues)) if issues else "✓",
     }
 
@@ -110,7 +122,7 @@ def group_explain(row: GroupRow) -> list[str]:
 
 
 def row_cells(plan: Plan, row: Row, report: Any, bad: dict[int, list[str]]) -> dict[str, str]:
-    return group_cells(row, bad) if isinstance(row, GroupRow) else cells(plan, row, report, bad)
+    return group_cells(plan, row, bad) if isinstance(row, GroupRow) else cells(plan, row, report, bad)
 
 
 def row_explain(plan: Plan, row: Row) -> tuple[str, list[str]]:

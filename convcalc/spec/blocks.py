@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Loc, SpecError, did_you_mean
+from ..errors import Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY
 from .expr import KEYWORDS
 from .source import Source
@@ -50,9 +50,9 @@ def _arg_defaults(src: Source, name: str, raw: Any) -> dict[str, Any]:
     for arg, default in raw.items():
         where = {"loc": src.key_loc(base + (arg,)), "layer": f"blocks.{name}", "field": str(arg)}
         if not isinstance(arg, str) or not _NAME.fullmatch(arg) or arg in RESERVED:
-            raise SpecError(f"argument name {arg!r} must be a name other than {', '.join(sorted(RESERVED))}", **where)
+            raise SpecError(f"argument name {show(arg)} must be a name other than {', '.join(sorted(RESERVED))}", **where)
         if not (is_value(default) or default == REQUIRED):
-            raise SpecError(f"the default of '{arg}' must be an integer, true/false or 'required', got {default!r}",
+            raise SpecError(f"the default of '{arg}' must be an integer, true/false or 'required', got {show(default)}",
                             **where)
     return dict(raw)
 
@@ -61,7 +61,7 @@ def _block(src: Source, name: Any, raw: Any) -> Block:
     base = ("blocks", name)
     where = {"loc": src.key_loc(base), "layer": f"blocks.{name}"}
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name in RESERVED:
-        raise SpecError(f"block name {name!r} must be a name (letters, digits, _) other than "
+        raise SpecError(f"block name {show(name)} must be a name (letters, digits, _) other than "
                         f"{', '.join(sorted(RESERVED))}", **where)
     if name in REGISTRY or name in ALIASES:
         raise SpecError(f"block name '{name}' is already a layer type", **where, hint="choose another name")
@@ -123,7 +123,7 @@ def bind_args(block: Block, given: Any, loc: Loc, key_loc: Any) -> dict[str, Any
         given = {}
     if not isinstance(given, dict):
         raise SpecError(f"the arguments of block '{block.name}' are a mapping, e.g. {{{block.name}: {{...}}}}, "
-                        f"got {given!r}", loc=loc)
+                        f"got {show(given)}", loc=loc)
     for arg, value in given.items():
         if arg not in block.args:
             raise SpecError(f"unknown argument for block {block.name} '{arg}'", loc=key_loc(arg), field=str(arg),
@@ -132,7 +132,7 @@ def bind_args(block: Block, given: Any, loc: Loc, key_loc: Any) -> dict[str, Any
         if not is_value(value) or (default != REQUIRED and isinstance(default, bool) != isinstance(value, bool)):
             want = "true or false" if isinstance(default, bool) else "an integer" if is_value(default) else \
                 "an integer or true/false"
-            raise SpecError(f"block argument '{arg}' must be {want}, got {value!r}", loc=key_loc(arg), field=str(arg))
+            raise SpecError(f"block argument '{arg}' must be {want}, got {show(value)}", loc=key_loc(arg), field=str(arg))
     missing = [a for a, d in block.args.items() if d == REQUIRED and a not in given]
     if missing:
         raise SpecError(f"block {block.name} needs '{missing[0]}'", loc=loc, field=missing[0],

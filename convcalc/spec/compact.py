@@ -14,20 +14,21 @@ import re
 from typing import Any
 
 from ..errors import SpecError
+from ..input_limits import int_from_text
 
 SHORT_KEYS = {"s": "stride", "p": "padding", "d": "dilation", "g": "groups", "k": "kernel", "f": "filters"}
 
-_INT = re.compile(r"[+-]?\d+")
-_DIMS = re.compile(r"\d+(x\d+)+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_INT = re.compile(r"[+-]?\d+", re.ASCII)
+_DIMS = re.compile(r"\d+(x\d+)+", re.ASCII)
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def parse_value(text: str) -> Any:
     text = text.strip()
     if _INT.fullmatch(text):
-        return int(text)
+        return int_from_text(text)
     if _DIMS.fullmatch(text):
-        return tuple(int(p) for p in text.split("x"))
+        return tuple(int_from_text(p) for p in text.split("x"))
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     if _FLOAT.fullmatch(text):
@@ -61,5 +62,5 @@ def split_type(text: str) -> tuple[str, str]:
     """``'conv 3x3x16,s=2'`` -> ``('conv', '3x3x16,s=2')``."""
     name, _, rest = text.strip().partition(" ")
     if not name:
-        raise SpecError("--layer needs 'TYPE ARGS', e.g. --layer 'conv 3x3x16,stride=2'")
+        raise SpecError(f"--layer needs 'TYPE ARGS', e.g. --layer 'conv 3x3x16,stride=2'; got {text!r}")
     return name, rest.strip()

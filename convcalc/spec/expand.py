@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from ..errors import ConvCalcError, Loc, SpecError, did_you_mean
+from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY
 from .blocks import ENTRY_KEYS, Block, bind_args
 from .expr import substitute
-from .model import Group, LayerSpec
+from .model import Group, LayerSpec, default_id
 from .source import Source
 
 MAX_LAYERS = 100_000
@@ -64,7 +64,7 @@ def _mapping(item: Any, loc: Loc, path: str) -> dict[Any, Any]:
     if isinstance(item, str):
         item = {item.strip(): None} if " " not in item.strip() else dict([item.strip().split(" ", 1)])
     if not isinstance(item, dict):
-        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {item!r}", loc=loc, layer=path)
+        raise SpecError(f"a layer must be a mapping like {{conv: ...}} or a name, got {show(item)}", loc=loc, layer=path)
     found = [str(k) for k in item if k not in ENTRY_KEYS]
     if len(found) != 1:
         raise SpecError(f"a layer entry needs exactly one layer type, found {len(found)}: {', '.join(found) or 'none'}",
@@ -81,13 +81,14 @@ def _entry(src: Source, item: Any, base: tuple, path: str, types: set[str]) -> E
                         hint=did_you_mean(str(key), types))
     ident = item.get("id")
     if ident is not None and (not isinstance(ident, str) or not ident or "." in ident):
-        raise SpecError(f"id must be a name without dots, got {ident!r}", loc=src.loc(base + ("id",)), layer=path,
+        raise SpecError(f"id must be a name without dots, got {show(ident)}", loc=src.loc(base + ("id",)), layer=path,
                         field="id", hint="dots join the ids of nested blocks (layer2.1.conv1)")
     sources = item.get("from")
     if sources is not None:
         sources = [sources] if isinstance(sources, str) else sources
         if not isinstance(sources, list) or not sources or not all(isinstance(x, str) for x in sources):
-            raise SpecError("from must be a layer id or a list of ids", loc=src.loc(base + ("from",)), layer=path,
+            raise SpecError(f"from must be a layer id or a list of ids, got {show(item['from'])}",
+                            loc=src.loc(base + ("from",)), layer=path,
                             field="from")
     return Entry(key, str(key), item[key], ident, sources, item, base, path, loc)
 
@@ -108,7 +109,7 @@ def _names(entries: list[Entry], scope_name: str) -> list[str]:
         name = e.id
         while name is None or (e.id is None and name in taken):
             counts[e.type] = counts.get(e.type, 0) + 1
-            name = f"{e.type}{counts[e.type]}"
+            name = default_id(e.type, counts[e.type])
         names.append(name)
     return names
 
@@ -167,7 +168,7 @@ class Expander:
     def entry(self, scope: Scope, entry: Entry, full: str, inputs: list[str]) -> None:
         when = self.sub(entry, entry.item["when"], scope.env, ("when",), "when") if "when" in entry.item else True
         if not isinstance(when, bool):
-            raise SpecError(f"when must be true or false, got {when!r}", loc=self.src.loc(entry.base + ("when",)),
+            raise SpecError(f"when must be true or false, got {show(when)}", loc=self.src.loc(entry.base + ("when",)),
                             layer=entry.path, field="when")
         if not when:
             if len(inputs) != 1:
@@ -183,7 +184,7 @@ class Expander:
     def repeat(self, scope: Scope, entry: Entry, full: str, inputs: list[str]) -> None:
         n = self.sub(entry, entry.item["repeat"], scope.env, ("repeat",), "repeat")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise SpecError(f"repeat must be a positive integer, got {n!r}", loc=self.src.loc(entry.base + ("repeat",)),
+            raise SpecError(f"repeat must be a positive integer, got {show(n)}", loc=self.src.loc(entry.base + ("repeat",)),
                             layer=entry.path, field="repeat")
         if self.count + n > MAX_LAYERS:  # every repetition adds at least one layer
             self.count = MAX_LAYERS
@@ -231,4 +232,9 @@ def expand(src: Source, blocks: dict[str, Block], items: list[Any], leaf: Leaf) 
     expander = Expander(src, blocks, leaf)
     top = Scope("", {}, (), "", ("layers",), INPUT)
     expander.output = expander.scope(top, items)
+    used = {group.type for group in expander.groups.values() if group.kind == "block"}
+    for name, block in blocks.items():
+        if name not in used:  # its layers would never be checked: say so instead of ignoring them
+            raise SpecError(f"block '{name}' is defined but never used", loc=src.key_loc(block.base), layer=f"blocks.{name}",
+                            hint="use it in layers (or in another block that is used), or remove it")
     return expander

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean, show
 
 LIMIT = 10**18  # the largest magnitude of any integer literal or intermediate result
 MAX_LENGTH = 500
@@ -246,7 +246,8 @@ def evaluate(text: str, env: Mapping[str, Any]) -> int | bool:
     try:
         return _eval(parse(text), env)
     except ExprError as exc:
-        exc.message = f"in ${{{text}}}: {exc.message}"
+        shown = text if len(text) <= MAX_LENGTH else f"{text[:80]}... ({len(text)} characters)"
+        exc.message = f"in ${{{shown}}}: {exc.message}"
         exc.args = (exc.message,)
         raise
 
@@ -267,5 +268,5 @@ def substitute(value: Any, env: Mapping[str, Any]) -> Any:
         return evaluate(whole.group(1), env)
     text = _PLACEHOLDER.sub(lambda m: _show(evaluate(m.group(1), env)), value)
     if "${" in text:
-        raise ExprError(f"'${{' without a closing '}}' in {value!r}")
+        raise ExprError(f"'${{' without a closing '}}' in {show(value)}")
     return text

@@ -10,6 +10,11 @@ from ..errors import Loc
 Size = int | str  # an int, or a symbol name such as "T"
 
 
+def default_id(type_name: str, n: int) -> str:
+    """Keras-like default ids: conv1, conv2; relu6_1 where the type name ends in a digit."""
+    return f"{type_name}{'_' if type_name[-1].isdigit() else ''}{n}"
+
+
 @dataclass
 class LayerSpec:
     type: str  # canonical layer type name (aliases resolved)
@@ -46,3 +51,4 @@ class ModelSpec:
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats by id
     aliases: dict[str, str] = field(default_factory=dict)  # id -> the id it stands for
     output: str | None = None  # the id the last top-level entry names (None: the last layer)
+    budgets: dict[str, Any] = field(default_factory=dict)  # `budgets:` name -> budgets.Limit

@@ -7,10 +7,11 @@ the exact file, line and field. Unknown keys are errors with a "did you mean".
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from ..errors import Loc, SpecError, did_you_mean
+from ..budgets import parse_budgets
+from ..errors import Loc, SpecError, did_you_mean, show
+from ..input_limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
 from ..layers.base import REQUIRED
 from .blocks import parse_blocks
@@ -19,7 +20,7 @@ from .expand import expand
 from .model import LayerSpec, ModelSpec, Size
 from .source import Source
 
-TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set")
+TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set", "budgets")
 LAYOUTS = ("hwc", "chw")
 KERNEL_LAYOUTS = ("hwio", "oihw")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -39,18 +40,22 @@ def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         items = [value]
     if not isinstance(items, list) or not items:
-        raise SpecError(f"input shape must look like 28x28x1 or [28, 28, 1], got {value!r}", loc=loc, field="input")
+        raise SpecError(f"input shape must look like 28x28x1 or [28, 28, 1], got {show(value)}", loc=loc, field="input")
     sizes: list[Size] = []
     for item in items:
         item = item.strip() if isinstance(item, str) else item
-        if isinstance(item, str) and item.isdigit():
-            item = int(item)
+        try:
+            if isinstance(item, str) and item.isdigit() and item.isascii():
+                item = int_from_text(item)
+            check_int(item)
+        except SpecError as exc:
+            raise SpecError(f"{exc.message} (input shape)", loc=loc, field="input") from None
         ok = (isinstance(item, int) and not isinstance(item, bool) and item > 0) or (
             isinstance(item, str) and _NAME.fullmatch(item)
         )
         if not ok:
             raise SpecError(
-                f"size {item!r} in input shape {value!r} is neither a positive integer nor a name",
+                f"size {show(item)} in input shape {show(value)} is neither a positive integer nor a name",
                 loc=loc, field="input", hint="write sizes like 28x28x1, or Tx80x3 with a symbol T",
             )
         sizes.append(item)
@@ -137,7 +142,7 @@ def _entry(src: Source, item: dict[Any, Any], base: tuple[Any, ...], path: str) 
     try:
         name, args = coerce_args(str(key), raw, src.loc(base + (key,)), arg_locs, key_locs)
     except SpecError as exc:
-        raise exc.located(layer=path)
+        raise exc.located(loc=src.loc(base + (key,)), layer=path)
     return LayerSpec(name, args, path, src.loc(base), arg_locs)
 
 
@@ -146,7 +151,7 @@ def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     if value not in options:
-        raise SpecError(f"{key} must be {' or '.join(options)}, got {value!r}", loc=src.loc((key,)), field=key,
+        raise SpecError(f"{key} must be {' or '.join(options)}, got {show(value)}", loc=src.loc((key,)), field=key,
                         hint=did_you_mean(str(value), options))
     return value
 
@@ -154,25 +159,35 @@ def _choice(src: Source, key: str, options: tuple[str, ...]) -> str | None:
 def _values(src: Source) -> dict[str, int]:
     raw = src.data.get("set") or {}
     if not isinstance(raw, dict):
-        raise SpecError("set must map symbol names to integers, e.g. set: {T: 1000}", loc=src.loc(("set",)))
+        raise SpecError(f"set must map symbol names to integers, e.g. set: {{T: 1000}}; got {show(raw)}",
+                        loc=src.loc(("set",)), field="set")
     for k, v in raw.items():
         if not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
-            raise SpecError(f"set.{k} must be a positive integer, got {v!r}", loc=src.loc(("set", k)), field="set")
+            raise SpecError(f"set.{k} must be a positive integer, got {show(v)}", loc=src.loc(("set", k)), field="set")
     return dict(raw)
+
+
+def _kind(value: Any) -> str:
+    """What the user gave instead, in words: 'a list', 'a string', ..."""
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             (list, "a list"), (dict, "a mapping"), (type(None), "nothing"))
+    return next((word for t, word in kinds if isinstance(value, t)), type(value).__name__)
 
 
 def parse_source(src: Source) -> ModelSpec:
     data = src.data
     if not isinstance(data, dict):
-        raise SpecError("a spec must be a mapping with 'input' and 'layers'", loc=src.loc(()))
+        raise SpecError(f"a spec must be a mapping with 'input' and 'layers', got {_kind(data)} {show(data)}", loc=src.loc(()))
     _check_keys(data, TOP_KEYS, "top-level key", lambda k: src.key_loc((k,)))
     layers = data.get("layers")
     if layers is None:
         layers = []
     if not isinstance(layers, list):
-        raise SpecError("layers must be a list", loc=src.loc(("layers",)), field="layers")
+        raise SpecError(f"layers must be a list, got {_kind(layers)} {show(layers)}", loc=src.loc(("layers",)), field="layers")
     inp = data.get("input")
     name = data.get("name")
+    if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int, float))):
+        raise SpecError(f"name must be a string, got {_kind(name)} {show(name)}", loc=src.loc(("name",)), field="name")
     shape = parse_shape(inp, src.loc(("input",))) if inp is not None else None
     expanded = expand(src, parse_blocks(src), layers, _entry)
     return ModelSpec(
@@ -187,24 +202,34 @@ def parse_source(src: Source) -> ModelSpec:
         values=_values(src),
         file=src.file,
         input_loc=src.loc(("input",)),
+        budgets=parse_budgets(data.get("budgets"), src.loc, src.key_loc),
     )
 
 
-def load_file(path: str) -> ModelSpec:
-    p = Path(path)
+def _read(path: str) -> str:
+    """The file's text, or a located SpecError (missing, a directory, too large, not UTF-8)."""
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", loc=Loc(path)) from None
     except IsADirectoryError:
         raise SpecError("is a directory, not a spec file", loc=Loc(path)) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not a UTF-8 text file (byte {exc.start})", loc=Loc(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", loc=Loc(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB; is it really a spec?", loc=Loc(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not a UTF-8 text file (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
+                        loc=Loc(path)) from None
+
+
+def load_file(path: str) -> ModelSpec:
     from .yamlsrc import load_yaml  # PyYAML only when there is a file
 
-    return parse_source(load_yaml(text, path))
+    return parse_source(load_yaml(_read(path), path))
 
 
 def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> LayerSpec:
@@ -214,5 +239,5 @@ def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> Layer
     try:
         name, args = coerce_args(type_name, text or None, loc, {})
     except SpecError as exc:
-        raise exc.located(layer=path)
+        raise exc.located(loc=loc, layer=path)
     return LayerSpec(name, args, path, loc)

@@ -4,8 +4,9 @@ PyYAML's composer gives us the node graph with positions; we construct plain Pyt
 ourselves so that each value's location can be looked up by its path
 (``("layers", 3, "conv", "stride")``). Only the safe constructor builds scalars, so tags such
 as ``!!python/object`` are refused. Aliases are followed with a budget, so an alias bomb
-("billion laughs") is refused instead of expanded; duplicate keys are errors, not silently
-overwritten.
+("billion laughs") is refused instead of expanded; nesting is bounded while composing (PyYAML's
+composer recurses, so ``[[[[...`` would otherwise exhaust the stack); duplicate keys are errors,
+not silently overwritten. The limits live in :mod:`convcalc.input_limits`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import yaml
 from yaml.composer import Composer
 
 from ..errors import Loc, SpecError
+from ..input_limits import MAX_ALIAS_VALUES, MAX_DEPTH, check_int, digits_error
 from .source import Path, Source
 
-MAX_NODES = 200_000
-MAX_DEPTH = 100
 _SAFE_TAGS = {
     "tag:yaml.org,2002:" + t
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -51,12 +51,41 @@ class _LibyamlLoader(Composer, getattr(yaml, "CSafeLoader", object)):  # type: i
         return node
 
 
-# PyYAML built without libyaml has only its pure-Python loader
-_CLoader: Any = _LibyamlLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
-
-
 def _mark_loc(mark: Any, file: str | None) -> Loc:
     return Loc(file, mark.line + 1, mark.column + 1)
+
+
+def _too_deep(loc: Loc) -> SpecError:
+    return SpecError(
+        f"the document is nested more than {MAX_DEPTH} levels deep", loc=loc,
+        hint="a spec needs a few levels (layers, a layer, its arguments); deeper nesting is refused",
+    )
+
+
+class _DepthLimit:
+    """Refuses nesting deeper than MAX_DEPTH while composing (mixed into either loader below)."""
+
+    def __init__(self, text: str, file: str | None) -> None:
+        super().__init__(text)  # type: ignore[call-arg]
+        self.file = file
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise _too_deep(_mark_loc(self.peek_event().start_mark, self.file))  # type: ignore[attr-defined]
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self.depth -= 1
+
+
+class _Loader(_DepthLimit, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader, depth-limited."""
+
+
+# libyaml's, depth-limited; PyYAML built without libyaml has only the pure-Python one
+_FastLoader: Any = type("_FastLoader", (_DepthLimit, _LibyamlLoader), {}) if hasattr(yaml, "CSafeLoader") else _Loader
 
 
 class _Builder:
@@ -65,19 +94,26 @@ class _Builder:
         self.file = file
         self.locs: dict[Path, Loc] = {}
         self.key_locs: dict[Path, Loc] = {}
-        self.count = 0
+        self.built: set[int] = set()  # ids of nodes built once: meeting one again is an alias
+        self.alias_values = 0
+
+    def _count(self, node: yaml.Node, loc: Loc) -> None:
+        if id(node) not in self.built:
+            self.built.add(id(node))
+            return
+        self.alias_values += 1
+        if self.alias_values > MAX_ALIAS_VALUES:
+            raise SpecError(
+                f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values",
+                loc=loc,
+                hint="aliases (&anchor / *alias) that multiply (a 'billion laughs' document) are refused",
+            )
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        self.count += 1
         loc = _mark_loc(node.start_mark, self.file)
-        if self.count > MAX_NODES:
-            raise SpecError(
-                f"the document expands to more than {MAX_NODES} values",
-                loc=loc,
-                hint="YAML aliases (&anchor / *alias) that multiply are refused",
-            )
+        self._count(node, loc)
         if depth > MAX_DEPTH:
-            raise SpecError(f"the document is nested more than {MAX_DEPTH} levels deep", loc=loc)
+            raise _too_deep(loc)
         if node.tag not in _SAFE_TAGS:
             raise SpecError(
                 f"YAML tag '{node.tag}' is not allowed",
@@ -89,14 +125,27 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(n, path + (i,), depth + 1) for i, n in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node, loc)
+
+    def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
+        try:
+            return check_int(self.loader.construct_object(node, deep=True))
+        except SpecError as exc:
+            raise exc.located(loc=loc)
+        except ValueError:  # an int beyond Python's 4300-digit conversion limit
+            raise digits_error(str(node.value).lstrip("+-")).located(loc=loc) from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecError("YAML merge keys (<<) are not supported", loc=_mark_loc(key_node.start_mark, self.file),
+                                hint="write the keys out in each mapping")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
+                what = "a list" if isinstance(key_node, yaml.SequenceNode) else (
+                    "a mapping" if isinstance(key_node, yaml.MappingNode) else f"tag '{key_node.tag}'")
                 raise SpecError(
-                    "mapping keys must be plain names", loc=_mark_loc(key_node.start_mark, self.file)
+                    f"mapping keys must be plain names, got {what}", loc=_mark_loc(key_node.start_mark, self.file)
                 )
             key = self.loader.construct_object(key_node)
             if key_node.tag == "tag:yaml.org,2002:null":
@@ -112,19 +161,34 @@ class _Builder:
         return out
 
 
+def _reader_error(exc: Any, text: str, file: str | None) -> SpecError:
+    """A character YAML does not allow (NUL, other control characters), located by line and column."""
+    pos = exc.position
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return SpecError(
+        f"character U+{char:04X} is not allowed in YAML", loc=Loc(file, line, column),
+        hint="a spec is a plain text file; control characters such as NUL are refused",
+    )
+
+
 def load_yaml(text: str, file: str | None = None, loader_class: Any = None) -> Source:
     """Parse one YAML document into plain data with locations; SpecError on any problem.
 
-    A document is read with libyaml; one that fails in any way is read again by PyYAML's
-    pure-Python loader, so every error is PyYAML's, in wording and position, whichever loader is
-    installed."""
+    A document is read with libyaml when PyYAML has it; one that fails in any way is read again
+    by PyYAML's pure-Python loader, so every error is PyYAML's, in wording and position, whichever
+    loader is installed."""
     if loader_class is None:
-        try:
-            return load_yaml(text, file, _CLoader)
-        except Exception:  # noqa: BLE001 - any failure (a SpecError, libyaml refusing a surrogate): PyYAML decides
-            loader_class = yaml.SafeLoader
-    loader = loader_class(text)
+        if _FastLoader is not _Loader:
+            try:
+                return load_yaml(text, file, _FastLoader)
+            except Exception:  # noqa: BLE001 - any failure (a SpecError, a surrogate libyaml cannot encode)
+                pass
+        loader_class = _Loader
+    loader = None
     try:
+        loader = loader_class(text, file)
         node = loader.get_single_node()
         if node is None:
             raise SpecError("the file is empty", loc=Loc(file, 1, 1))
@@ -133,9 +197,15 @@ def load_yaml(text: str, file: str | None = None, loader_class: Any = None) -> S
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _mark_loc(mark, file) if mark else Loc(file)
-        raise SpecError(f"YAML syntax error: {exc.problem or exc.context}", loc=loc) from None
+        text = exc.problem or exc.context
+        if exc.context and exc.problem and exc.problem.startswith("but "):  # "expected X, but found Y"
+            text = f"{exc.context}, {exc.problem}"
+        raise SpecError(f"YAML syntax error: {text}", loc=loc) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", loc=Loc(file)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Source(data, builder.locs, builder.key_locs, file)

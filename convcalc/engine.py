@@ -9,6 +9,7 @@ makes it until its last consumer has run).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .dims import Dim, is_concrete, symbol
@@ -86,11 +87,17 @@ class Plan:
     def output(self) -> Shape:
         return self.layers[-1].output if self.layers else self.input_shape
 
-    def step_totals(self) -> list[Dim]:
-        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
+    @cached_property
+    def live_steps(self) -> list[Any]:
+        """The tensors alive at each step (convcalc/memory.py), worked out once per plan: the
+        totals, the peak and its explanation all read them (a 100,000-layer plan paid 3x)."""
         from .memory import steps
 
-        return [s.total for s in steps(self)[1:]]
+        return steps(self)
+
+    def step_totals(self) -> list[Dim]:
+        """Per layer, the sum of the tensors alive while it runs (inputs kept until last use)."""
+        return [s.total for s in self.live_steps[1:]]
 
     def peak_activation(self) -> tuple[list[Dim], list[int | None]]:
         """Peak activation elements as the max of the returned totals, each with the index of

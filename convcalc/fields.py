@@ -66,7 +66,7 @@ class FieldStep:
 
 def num(x: Fraction | int) -> str:
     """An exact number: ``3``, ``0.5``, ``-1.5`` (fields only ever need halves)."""
-    x = Fraction(x)
+    x = x if isinstance(x, Fraction) else Fraction(x)
     if x.denominator == 1:
         return str(x.numerator)
     return str(float(x)) if x.denominator in (2, 4, 8) else f"{x.numerator}/{x.denominator}"
@@ -81,7 +81,7 @@ def step_axis(r: int, j: int, start: Fraction, window: Window) -> tuple[int, int
     """One axis of one layer: the recurrence, and its text with the numbers filled in."""
     k, s, p = window
     size, jump = r + (k - 1) * j, j * s
-    new_start = start + (Fraction(k - 1, 2) - p) * j
+    new_start = start + Fraction((k - 1 - 2 * p) * j, 2)  # ((k-1)/2 - p) * j, one Fraction made
     text = (f"size {r}+({k}-1)*{j} = {size}, jump {j}*{s} = {jump}, "
             f"start {num(start)}+(({k}-1)/2-{p})*{j} = {num(new_start)}")
     return size, jump, new_start, text

@@ -58,7 +58,7 @@ def peak(plan: Any) -> tuple[Dim | None, Step | None]:
     terms, where = plan.peak_activation()
     if len(terms) != 1:
         return None, None
-    return terms[0], steps(plan)[0 if where[0] is None else where[0] + 1]
+    return terms[0], plan.live_steps[0 if where[0] is None else where[0] + 1]
 
 
 def naive_elements(plan: Any) -> Dim:

@@ -40,9 +40,9 @@ class LayerPlan:
     def params(self) -> Dim:
         return self.result.trainable + self.result.non_trainable
 
-    @property
+    @cached_property
     def activation_elements(self) -> Dim:
-        return product(self.result.output)
+        return product(self.result.output)  # read by the JSON, the memory lines and the liveness steps
 
 
 @dataclass

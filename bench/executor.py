@@ -33,26 +33,34 @@ def torch_or_none(threads: int) -> Any:
     return torch
 
 
-def _timed_draws() -> tuple[Any, list[float]]:
-    """Wrap the executor's weight drawing so a check can tell its forward work from its draws."""
-    import importlib
+def _timer(module: Any, name: str, spent: list[float]) -> None:
+    """Replace ``module.name`` by a wrapper that adds each call's seconds to ``spent``."""
+    original = getattr(module, name)
 
-    spent: list[float] = []
-    from convcalc.reference import core
-
-    original = core.draw
-
-    def draw(*args: Any) -> Any:
+    def timed_call(*args: Any) -> Any:
         t0 = time.perf_counter()
         out = original(*args)
         spent.append(time.perf_counter() - t0)
         return out
 
+    setattr(module, name, timed_call)
+
+
+def _timed_parts() -> tuple[list[float], list[float]]:
+    """Time, inside every check, the weight drawing and the receptive-field probe (which runs
+    after the layers, on intervals rather than values), so the forward work can be told apart."""
+    import importlib
+
+    from convcalc.reference import core
+
+    draws: list[float] = []
+    probes: list[float] = []
     for name in ("spatial", "depthwise", "ops", "norm", "transpose"):
         module = importlib.import_module(f"convcalc.reference.{name}")
-        if getattr(module, "draw", None) is original:
-            module.draw = draw
-    return original, spent
+        if getattr(module, "draw", None) is core.draw:
+            _timer(module, "draw", draws)
+    _timer(importlib.import_module("convcalc.reference.check"), "probe", probes)
+    return draws, probes
 
 
 def forward(plan: Any, doc: dict, runs: int, threads: int) -> tuple[str, list[tuple]]:
@@ -61,28 +69,31 @@ def forward(plan: Any, doc: dict, runs: int, threads: int) -> tuple[str, list[tu
 
     from torchnet import build
 
-    _, spent = _timed_draws()
+    draws_spent, probes_spent = _timed_parts()
     torch = torch_or_none(threads)
     model = build(doc) if torch else None
     x = torch.randn(1, *doc["input"]) if torch else None
-    checks, draws, torch_times = [], [], []
+    checks, draws, probes, torch_times = [], [], [], []
     check(plan)  # warm-up
     for _ in range(runs):
-        spent.clear()
+        draws_spent.clear()
+        probes_spent.clear()
         t0 = time.perf_counter()
         report = check(plan)
         checks.append(time.perf_counter() - t0)
-        draws.append(sum(spent))
+        draws.append(sum(draws_spent))
+        probes.append(sum(probes_spent))
         assert report.passed
         if torch:
             time.sleep(PAUSE)
             with torch.inference_mode():
                 torch_times += timed(lambda: model(x), 1, warmup=1 if torch_times else 2)
             time.sleep(PAUSE)
-    fwd = [c - d for c, d in zip(checks, draws)]
-    rows = [["executor: whole check (draws + forward + comparisons)", *spread(checks, 1e3, 1)],
+    fwd = [c - d - p for c, d, p in zip(checks, draws, probes)]
+    rows = [["executor: whole check (draws, forward, comparisons, probe)", *spread(checks, 1e3, 1)],
             ["executor: weight drawing within it", *spread(draws, 1e3, 1)],
-            ["executor: forward (check minus drawing)", *spread(fwd, 1e3, 1)]]
+            ["executor: receptive-field probe within it", *spread(probes, 1e3, 1)],
+            ["executor: forward (check minus drawing and probe)", *spread(fwd, 1e3, 1)]]
     targets = []
     if torch:
         rows.append([f"torch {torch.__version__}: model(x), inference_mode", *spread(torch_times, 1e3, 1)])
@@ -92,7 +103,8 @@ def forward(plan: Any, doc: dict, runs: int, threads: int) -> tuple[str, list[tu
     share = med(draws) / med(checks)
     targets.append(("weight drawing does not dominate the check", f"{share:.0%} of the check", verdict(share < 0.5)))
     body = (f"{runs} runs after a warm-up, {threads} thread(s); ResNet-50 at 224x224, batch 1. The forward row is "
-            "each check's time minus the time spent inside the weight-drawing function in that check.\n\n"
+            "each check's time minus the time spent in that check inside the weight-drawing function and the "
+            "receptive-field probe (reference/probe.py, which reruns the windows on intervals after the layers).\n\n"
             + table(["what", "median ms", "min ms", "max ms"], rows))
     return body, targets
 

@@ -105,3 +105,17 @@ def test_without_libyaml_the_python_loader_reads_specs():
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+@pytest.mark.parametrize("items", [
+    [{"index": 0}],
+    [{"index": 0, "id": "a"}, {"index": 1, "id": "b"}, {"index": 2, "id": "c"}],
+    [{"a": 1, "b": [{"a": 2}, {"a": 3}]}, {"a": 4}],
+    [{"index": 0, "s": '}, {"index": '}, {"index": 1}],
+    [{"x": 1}, {"y": 2}],
+    [{}, {}],
+], ids=["one", "three", "nested-same-key", "marker-in-a-string", "different-keys", "empty"])
+def test_items_encoded_in_one_call_are_each_items_own_json(items):
+    from convcalc.render.json_out import _encoded_items
+
+    assert _encoded_items(items) == [json.dumps(item) for item in items]

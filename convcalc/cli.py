@@ -273,26 +273,32 @@ def _memory_options(f: Any) -> Any:
 @main.command(cls=UniformCommand)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=False), metavar="FILE",
+              help="write the comparison to FILE instead of stdout")
+@click.option("-q", "--quiet", is_flag=True, help="print nothing on stdout; errors still go to stderr")
 @_memory_options
 @click.pass_context
-def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, dtype: str, batch: int) -> None:
+def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | None, quiet: bool, dtype: str,
+            batch: int) -> None:
     """Compare designs side by side: shapes, params, MACs, FLOPs, memory, receptive field.
 
         convcalc compare A.yaml B.yaml [C.yaml ...]
     """
     from .compare import load_designs, summary
-    from .output import Sink, reported, terminal_console
+    from .output import Sink, reported
     from .render import compare_out
 
-    sink = Sink(fmt)
+    sink = Sink(fmt, quiet=quiet, path=output)
     with reported(ctx, sink, debug=False):
+        for file in files:
+            sink.refuse_overwriting(file)
         data = summary(load_designs(files, dtype=dtype, batch=batch))
         if fmt == "json":
             sink.text(compare_out.to_json(data) + "\n")
         elif fmt == "markdown":
             sink.text(compare_out.markdown(data))
         else:
-            terminal_console().print(compare_out.table(data), crop=False)
+            sink.rich(lambda width: compare_out.table(data))
 
 
 @main.command(cls=UniformCommand)

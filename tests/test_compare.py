@@ -123,3 +123,16 @@ def test_ratio_text(r, text):
     from convcalc.render.compare_out import _ratio_text
 
     assert _ratio_text(r) == text
+
+
+def test_output_file_quiet_and_refusing_to_overwrite_a_spec(files, tmp_path, validator):
+    out = tmp_path / "cmp.json"
+    result = run("compare", *files[:2], "--format", "json", "--output", str(out))
+    assert (result.exit_code, result.output) == (0, "")
+    validator.validate(json.loads(out.read_text()))
+    result = run("compare", *files[:2], "--quiet")
+    assert (result.exit_code, result.output) == (0, "")
+    result = run("compare", *files[:2], "--output", files[1])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: <cli>: --output {files[1]} is the spec file itself")
+    assert "two-3x3" in open(files[1]).read()  # untouched

@@ -18,8 +18,12 @@ from typing import Any, Callable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = [sys.executable]
-# bytecode caching on, as on a user's machine (some sandboxes set PYTHONDONTWRITEBYTECODE)
+# the `convcalc` command a user runs: pip's console-script wrapper (bench/convcalc_entry.py)
+CONVCALC = PY + [str(ROOT / "bench" / "convcalc_entry.py")]
+# bytecode caching on, as on a user's machine (some sandboxes set PYTHONDONTWRITEBYTECODE);
+# this checkout first on the path, as an install would put it
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([ENV["PYTHONPATH"]] if ENV.get("PYTHONPATH") else []))
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 

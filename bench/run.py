@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import PY, ROOT, interleaved, load, machine, med, set_threads, spread, table, verdict  # noqa: E402
+from measure import CONVCALC, PY, ROOT, interleaved, load, machine, med, set_threads, spread, table, verdict  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 SEED = ["--input", "28x28x1", "--conv", "3x3x16", "--conv", "3x3x32"]
 R50 = "examples/resnet50.yaml"
-CC = PY + ["-m", "convcalc"]
+CC = CONVCALC
 SCALE_SIZES = (1_000, 10_000, 100_000)
 SCALE_LIMITS = {10_000: 1.0, 100_000: 10.0}
 

@@ -2,7 +2,7 @@
 
     python bench/symbolic.py [--runs 9] [--write]
 
-Whole-process wall time as in bench/startup.py (median, min, max of --runs after a warm-up),
+Whole-process wall time of the `convcalc` command (median, min, max of --runs after a warm-up),
 then the in-process time of plan + JSON document alone (median of 50), which isolates the
 symbolic work (two inference passes with --set, the smallest-value search, the peak proof)
 from the interpreter and import start-up. --write replaces the "Symbolic sizes" section of
@@ -11,6 +11,7 @@ bench/README.md.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -19,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from startup import PY, bench_main, machine, timed  # noqa: E402
+from measure import CONVCALC, ROOT, interleaved  # noqa: E402
+from run import put_section  # noqa: E402
 
 CONCRETE = ["examples/seed-filterbank.yaml"]
 SYMBOLIC = ["examples/seed-filterbank-symbolic.yaml"]
@@ -55,17 +57,27 @@ def in_process_ms(args: list[str], reps: int = 50) -> float:
 def table(runs: int) -> str:
     rows = ["| `convcalc ... --format json` | process median s | min s | max s | plan + JSON in-process ms |",
             "| --- | ---: | ---: | ---: | ---: |"]
+    res = interleaved({name: CONVCALC + ["plan", *args, "--format", "json"] for name, args in CASES}, runs)
     for name, args in CASES:
-        times = timed(PY + ["-m", "convcalc", "plan", *args, "--format", "json"], runs)
+        times = [wall for wall, _ in res[name]]
         rows.append(f"| `{name}` | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} "
                     f"| {in_process_ms(args):.2f} |")
     return "\n".join(rows)
 
 
 def main() -> None:
-    bench_main(__doc__, "Symbolic sizes", 9, table, lambda runs: (
-        f"Median of {runs} runs after a warm-up; {machine()}; {time.strftime('%Y-%m-%d')}.\n"
-        f"Command: `python bench/symbolic.py --runs {runs} --write`"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--write", action="store_true", help="update bench/README.md")
+    args = parser.parse_args()
+    result = table(args.runs)
+    print(result)
+    if args.write:
+        readme = ROOT / "bench" / "README.md"
+        head = (f"Median of {args.runs} interleaved runs after a warm-up; {time.strftime('%Y-%m-%d')}, machine under "
+                f"*Issue 7 targets*.\nCommand: `python bench/symbolic.py --runs {args.runs} --write`")
+        readme.write_text(put_section(readme.read_text(encoding="utf-8"), "Symbolic sizes", f"{head}\n\n{result}"),
+                          encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def terminal_console() -> Any:
     """A rich Console for stdout: plain when NO_COLOR is set or stdout is not a terminal."""
     from rich.console import Console
 
-    console = Console(soft_wrap=False, highlight=False, color_system=None if plain_requested() else "auto")
+    console = Console(soft_wrap=False, highlight=False, emoji=False,
+                      color_system=None if plain_requested() else "auto")
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console.width = NATURAL
     return console
@@ -67,7 +68,7 @@ class Sink:
 
         if self.path is not None:
             buffer = io.StringIO()
-            Console(file=buffer, width=NATURAL, color_system=None, soft_wrap=False).print(build(None), crop=False)
+            Console(file=buffer, width=NATURAL, color_system=None, soft_wrap=False, emoji=False).print(build(None), crop=False)
             self._write("\n".join(line.rstrip() for line in buffer.getvalue().split("\n")))
         elif not self.quiet:
             console = terminal_console()

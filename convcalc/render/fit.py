@@ -23,7 +23,7 @@ Build = Callable[[list[str], bool], Table]  # (columns, plain numbers) -> table
 
 
 def natural_width(table: Table) -> int:
-    console = Console(width=1 << 16)  # measures only; never prints
+    console = Console(width=1 << 16, emoji=False)  # measures only; never prints
     return Measurement.get(console, console.options, table).maximum
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..dims import is_concrete
 from ..errors import CheckError
-from .core import prod
+from .core import draw, prod
 from .ops import FORWARD, SCRATCH, Observed, RunCtx
 from .probe import probe
 
@@ -66,7 +66,9 @@ class CheckReport:
     layers: list[LayerObservation] = field(default_factory=list)
     estimated_bytes: int = 0
     probed: list[str] = field(default_factory=list)  # layers whose receptive field was measured
-    peak_live_bytes: int = 0  # the largest sum of .nbytes over the arrays alive during the run
+    # the largest sum of .nbytes over the arrays alive during the run; an output an op wrote into
+    # its dead input counts as a new array, as the plan counts every layer's output
+    peak_live_bytes: int = 0
     cross: Any = None  # the torch cross-check (backend "numpy+torch"): its version, layers, max_abs_diff
 
     @property
@@ -226,11 +228,9 @@ def check(plan: Any, *, seed: int = 0, backend: str = "numpy", max_bytes: int | 
 def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], None] | None) -> CheckReport:
     seed, cross = report.seed, report.cross
     rng = np.random.default_rng(seed)
-    ctx = RunCtx(layout=plan.layout)
+    ctx, ctx_overwrite = RunCtx(layout=plan.layout), RunCtx(layout=plan.layout, overwrite=True)
     last = _last_uses(plan)
-    arrays: dict[str, np.ndarray] = {
-        INPUT: rng.standard_normal((1,) + _shape(plan.input_shape), dtype=np.float32)
-    }
+    arrays: dict[str, np.ndarray] = {INPUT: draw(rng, (1,) + _shape(plan.input_shape), 1.0)}
     for i, lp in enumerate(plan.layers):
         node = lp.node
         forward = FORWARD.get(node.type)
@@ -242,8 +242,9 @@ def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], Non
         if progress is not None:
             progress(i, len(plan.layers), node.id)
         ins = [arrays[name] for name in node.inputs]
+        writable = cross is None and _last_reader(node.inputs, i, last, arrays)
         try:
-            seen = forward(ins[0] if len(ins) == 1 else ins, node.args, ctx, rng)
+            seen = forward(ins[0] if len(ins) == 1 else ins, node.args, ctx_overwrite if writable else ctx, rng)
         except (ValueError, IndexError) as exc:
             raise CheckError(
                 f"the reference executor could not run this layer: {exc}",
@@ -266,6 +267,15 @@ def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], Non
             del arrays[name]
     _compare_model(plan, report)
     return report
+
+
+def _last_reader(inputs: list[str], index: int, last: dict[str, int], arrays: dict[str, np.ndarray]) -> bool:
+    """Whether layer ``index`` may overwrite its first input: it is that array's last consumer,
+    reads it once, and no other live array shares its memory (a flatten or dropout passes views on)."""
+    if not inputs or last.get(inputs[0]) != index or inputs.count(inputs[0]) > 1:
+        return False
+    first = arrays[inputs[0]]
+    return not any(np.may_share_memory(first, a) for name, a in arrays.items() if name != inputs[0])
 
 
 def _compare_model(plan: Any, report: CheckReport) -> None:

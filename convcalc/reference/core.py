@@ -46,9 +46,13 @@ class Observed:
 
 @dataclass(frozen=True)
 class RunCtx:
-    """What an op may need beyond its arguments: the user's layout ("hwc" or "chw")."""
+    """What an op may need beyond its arguments: the user's layout ("hwc" or "chw"), and whether
+    it may write its output into its (first) input array. The executor allows that only when
+    nothing reads the array after this layer (its last consumer, no other live array sharing its
+    memory, no cross-check backend rerunning the layer on it); an op is free to ignore it."""
 
     layout: str = "hwc"
+    overwrite: bool = False
 
 
 Forward = Callable[[Any, dict, RunCtx, np.random.Generator], Observed]

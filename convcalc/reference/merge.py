@@ -28,6 +28,11 @@ def _from_display(y: np.ndarray, ctx: RunCtx) -> np.ndarray:
 
 @register("add")
 def add(xs: list[np.ndarray], args: dict, ctx: RunCtx, rng: np.random.Generator) -> Observed:
+    if ctx.overwrite and all(x.shape == xs[0].shape for x in xs):  # no broadcasting: sum into the first
+        out = xs[0]
+        for x in xs[1:]:
+            np.add(out, x, out=out)
+        return Observed(out)
     return Observed(_from_display(reduce(np.add, [_to_display(x, ctx) for x in xs]), ctx))
 
 

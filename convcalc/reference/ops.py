@@ -61,20 +61,33 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+# activations that can write into their input (``out=``): the executor's common ones
+IN_PLACE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda x: np.maximum(x, np.float32(0), out=x),
+    "relu6": lambda x: np.clip(x, np.float32(0), np.float32(6), out=x),
+}
+
+
 def _twice_input(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], args: dict) -> int:
     return 2 * prod(in_shapes[0])
 
 
-def _activation(fn: Callable[[np.ndarray], np.ndarray]):
+def _apply(name: str, x: np.ndarray, ctx: RunCtx) -> Observed:
+    if ctx.overwrite and name in IN_PLACE:
+        return Observed(IN_PLACE[name](x))
+    return Observed(np.asarray(ACTIVATIONS[name](x), dtype=np.float32))
+
+
+def _activation(name: str):
     def forward(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) -> Observed:
-        return Observed(np.asarray(fn(x), dtype=np.float32))
+        return _apply(name, x, ctx)
 
     return forward
 
 
-for _name, _fn in ACTIVATIONS.items():
+for _name in ACTIVATIONS:
     if _name not in ("linear", "swish", "elu", "selu", "hard_swish", "mish"):
-        register(_name, scratch=_twice_input)(_activation(_fn))
+        register(_name, scratch=_twice_input)(_activation(_name))
 
 
 @register("activation", scratch=_twice_input)
@@ -82,7 +95,7 @@ def activation(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator)
     name = args["fn"]
     if name not in ACTIVATIONS:
         raise ValueError(f"no reference implementation of activation {name!r}")
-    return Observed(np.asarray(ACTIVATIONS[name](x), dtype=np.float32))
+    return _apply(name, x, ctx)
 
 
 @register("dropout")
@@ -104,9 +117,9 @@ def batchnorm(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Generator) 
         weights["gamma"] = np.float32(1) + draw(rng, (c,), 0.1)
         weights["beta"] = draw(rng, (c,), 0.1)
         scale, shift = scale * weights["gamma"], shift * weights["gamma"] + weights["beta"]
-    out = x * scale.astype(np.float32, copy=False)
-    out += shift  # in place: one new array, not two
-    return Observed(out.astype(np.float32, copy=False), weights, {"moving_mean", "moving_variance"})
+    out = np.multiply(x, scale.astype(np.float32, copy=False), out=x if ctx.overwrite else None)
+    out += shift.astype(np.float32, copy=False)  # in place: at most one new array
+    return Observed(out, weights, {"moving_mean", "moving_variance"})
 
 
 @register("flatten")

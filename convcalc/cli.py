@@ -177,13 +177,19 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
     return spec
 
 
+BUDGET_OPTIONS = ("max_params", "max_macs", "max_memory")  # the flags of budgets.BUDGETS
+
+
 def compute(file: str | None, opts: dict[str, Any], flags: list[Any], *, check: bool) -> tuple[Any, Any, list[Any]]:
     """load -> infer -> budgets [-> check]: the plan, the check report (or None), the budget outcomes."""
-    from .budgets import evaluate, with_flags
     from .engine import infer
     spec = build_spec(file, opts, flags)
     plan = infer(spec, kernel_layout=opts["kernel_layout"], dtype=opts["dtype"], batch=opts["batch"])
-    outcomes = evaluate(plan, with_flags(spec.budgets, opts))
+    outcomes = []
+    if spec.budgets or any(opts.get(name) is not None for name in BUDGET_OPTIONS):
+        from .budgets import evaluate, with_flags
+
+        outcomes = evaluate(plan, with_flags(spec.budgets, opts))
     report = None
     if check:
         from .progress import LayerProgress, wanted

@@ -180,3 +180,11 @@ def test_quiet_prints_only_the_failure():
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == "budget params EXCEEDED: actual 4,800 > limit 1,000 (--max-params)\n"
     assert run("plan", *SEED, "--max-params", "1M", "--quiet").output == ""
+
+
+def test_the_cli_knows_every_budget_flag():
+    """compute() loads budgets.py only when one of these options is given (or the spec has budgets)."""
+    from convcalc.budgets import BUDGETS
+    from convcalc.cli import BUDGET_OPTIONS
+
+    assert set(BUDGET_OPTIONS) == {b.flag[2:].replace("-", "_") for b in BUDGETS.values()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -135,4 +136,4 @@ def test_output_file_quiet_and_refusing_to_overwrite_a_spec(files, tmp_path, val
     result = run("compare", *files[:2], "--output", files[1])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: <cli>: --output {files[1]} is the spec file itself")
-    assert "two-3x3" in open(files[1]).read()  # untouched
+    assert "two-3x3" in Path(files[1]).read_text()  # untouched

@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..budgets import parse_budgets
 from ..errors import Loc, SpecError, did_you_mean, show
 from ..input_limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
 from ..layers.base import REQUIRED
-from .blocks import parse_blocks
 from .compact import parse_compact
-from .expand import expand
 from .model import LayerSpec, ModelSpec, Size
 from .source import Source
 
@@ -189,6 +186,10 @@ def parse_source(src: Source) -> ModelSpec:
     if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int, float))):
         raise SpecError(f"name must be a string, got {_kind(name)} {show(name)}", loc=src.loc(("name",)), field="name")
     shape = parse_shape(inp, src.loc(("input",))) if inp is not None else None
+    # a YAML spec's own machinery, loaded here so that CLI flags never pay for it
+    from .blocks import parse_blocks
+    from .expand import expand
+
     expanded = expand(src, parse_blocks(src), layers, _entry)
     return ModelSpec(
         input=shape,
@@ -202,8 +203,16 @@ def parse_source(src: Source) -> ModelSpec:
         values=_values(src),
         file=src.file,
         input_loc=src.loc(("input",)),
-        budgets=parse_budgets(data.get("budgets"), src.loc, src.key_loc),
+        budgets=_budgets(src, data.get("budgets")),
     )
+
+
+def _budgets(src: Source, raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    from ..budgets import parse_budgets
+
+    return parse_budgets(raw, src.loc, src.key_loc)
 
 
 def _read(path: str) -> str:

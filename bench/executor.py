@@ -162,8 +162,11 @@ def conv(plan: Any, runs: int, threads: int) -> tuple[str, list[tuple]]:
     import numpy as np
 
     from convcalc.reference.core import draw
+    from convcalc.reference.machine import keep_freed_memory
     from convcalc.reference.sliding import per_axis, resolve_pads
     from convcalc.reference.spatial import conv_nd
+
+    keep_freed_memory()  # as check() does before its first layer
 
     sgemm, flops = _sgemm(), 2 * SGEMM[0] * SGEMM[1] * SGEMM[2]
     rng = np.random.default_rng(0)
@@ -216,6 +219,9 @@ def depthwise(runs: int, threads: int) -> tuple[str, list[tuple]]:
     import numpy as np
 
     from convcalc.reference.depthwise import depthwise_nd
+    from convcalc.reference.machine import keep_freed_memory
+
+    keep_freed_memory()  # as check() does before its first layer
 
     torch = torch_or_none(threads)
     rng = np.random.default_rng(0)

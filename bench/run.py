@@ -151,7 +151,7 @@ def _executor_sections(runs: int, threads: int) -> dict:
 
     plan = convcalc.plan(R50)
     plans = {name: convcalc.plan(f"examples/{name}.yaml") for name in
-             ("resnet50", "vgg16", "alexnet", "seed-filterbank", "resnet-basic-block", "lenet5")}
+             ("resnet50", "mobilenetv2", "vgg16", "alexnet", "seed-filterbank", "resnet-basic-block", "lenet5")}
     return {
         "ResNet-50 forward pass": lambda: executor.forward(plan, net_doc(plan), runs, threads),
         "Conv layers against sgemm": lambda: executor.conv(plan, runs, threads),

@@ -429,6 +429,28 @@ def test_estimate_counts_live_inputs_and_im2col():
     assert estimate_bytes(kept) > estimate_bytes(chain)
 
 
+@pytest.mark.parametrize("layer", [
+    "depthwise_conv: {kernel: 3, padding: same}",
+    "depthwise_conv: {kernel: 3, stride: 2, padding: same, multiplier: 2}",
+    "depthwise_conv: {kernel: [3, 5], stride: [1, 3], dilation: [2, 1], padding: 2}",
+    "separable_conv: {filters: 24, kernel: 3, stride: 2, padding: same}",
+])
+def test_estimate_covers_what_a_depthwise_check_allocates(layer):
+    """The depthwise scratch (padded input in phases, repeated weight) is part of the estimate:
+    tracemalloc's peak of a real check stays below it (plus the check's own Python objects)."""
+    import tracemalloc
+
+    plan = plan_of(f"input: 96x96x32\nlayers:\n  - {layer}\n  - relu\n")
+    check(plan)  # warm-up: imports and caches are not the layer's
+    tracemalloc.start()
+    try:
+        check(plan)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - (256 << 10) <= estimate_bytes(plan) <= 3 * peak
+
+
 def test_every_registered_layer_type_has_a_reference():
     from convcalc.layers import REGISTRY
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..dims import is_concrete
 from ..errors import CheckError
 from .core import draw, prod
+from .machine import keep_freed_memory
 from .ops import FORWARD, SCRATCH, Observed, RunCtx
 from .probe import probe
 
@@ -216,6 +217,7 @@ def check(plan: Any, *, seed: int = 0, backend: str = "numpy", max_bytes: int | 
     cross = _cross_backend(backend)
     if cross is not None:
         report.backend, report.cross = "numpy+torch", cross
+    keep_freed_memory()
     try:
         return _run(plan, report, progress)
     except MemoryError:

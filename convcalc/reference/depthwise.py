@@ -2,11 +2,10 @@
 
 The depthwise weight is drawn as Keras stores it, ``(k..., C, m)``; output channel ``c*m + j``
 is input channel ``c`` convolved with kernel ``[..., c, j]``. The product is one ``einsum`` over
-the window view of the padded input, ``out[o, c, j] = sum_t window[o, c, t] * w[t, c, j]``: no
+a window view of the padded input, ``out[o, c, j] = sum_t window[o, c, t] * w[t, c, j]``: no
 copy of the windows and no loop over channels (a matmul per channel, or a batched one over C
-tiny matrices, ran 5-30x slower). When the last axis has stride 1, that axis and the channels
-are read as one contiguous run per tap (the weight repeated along it), so einsum's inner loop
-is long. Separable adds the pointwise stage, one matmul
+tiny matrices, ran 5-30x slower); :func:`depthwise_nd` says how the view is laid out so that
+einsum's inner loop is long and cache-friendly. Separable adds the pointwise stage, one matmul
 ``(positions, C*m) @ (C*m, filters)``, and puts its bias there (the depthwise stage has none).
 """
 
@@ -18,7 +17,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .core import Observed, RunCtx, draw, he_scale, matmul, prod, register
-from .sliding import Pads, pad, per_axis, resolve_pads, windows
+from .machine import run_split, thread_count
+from .sliding import Pads, fill_edges, pad, per_axis, resolve_pads, windows
 
 
 def _kernel(args: dict, rank: int) -> tuple[int, ...]:
@@ -42,38 +42,120 @@ def depthwise(x: np.ndarray, args: dict, rng: np.random.Generator) -> tuple[np.n
     return out, {"kernel": weight}, macs
 
 
-RUN_BELOW = 256  # channels from which einsum's inner loop over C alone is as fast (measured)
+RUN_CHUNK = 1024  # floats of an output row per einsum inner loop (measured: 512-4096 all within 10%)
+SPLIT_FROM = 1_500_000  # multiply-adds from which the einsum is cut over the executor's threads (measured)
+
+
+def _per_chunk(n: int, c: int) -> int:
+    """Output positions per chunk of a row: the largest divisor of ``n`` whose run of channels
+    fits ``RUN_CHUNK`` (at least one position)."""
+    per = max(1, min(n, RUN_CHUNK // max(c, 1)))
+    while n % per:
+        per -= 1
+    return per
+
+
+def _last_axis(out: int, k: int, s: int, d: int) -> tuple[int, int, int, list[tuple[int, int, int]]]:
+    """How the last axis is laid out for the einsum: ``(phases, steps, width, taps)``.
+
+    The padded last axis is stored as ``phases`` interleaved sequences of ``width`` positions
+    (position ``s*j + r`` at ``[r, j]``), so that every tap reads a contiguous run of outputs x
+    channels: tap ``q`` of output ``i`` is at ``[r, i + u]`` with ``s*u + r = q*d``. At stride 1
+    there is one phase and the steps are the taps. ``taps`` lists ``(q, r, u)``; the ``(r, u)``
+    grid may hold places no tap uses, whose weight is zero."""
+    if s == 1:
+        return 1, k, out + (k - 1) * d, [(q, 0, q) for q in range(k)]
+    steps = ((k - 1) * d) // s + 1
+    return s, steps, out + steps - 1, [(q, (q * d) % s, (q * d) // s) for q in range(k)]
+
+
+def _phased(x: np.ndarray, pads: Pads, phases: int, width: int) -> np.ndarray:
+    """The padded input with its last spatial axis as ``(phases, width)`` (see :func:`_last_axis`):
+    each element written once, from ``x`` or zero; at one phase, the padded input itself."""
+    if phases == 1:
+        padded = np.ascontiguousarray(pad(x, pads))[0]
+        return padded[..., None, :width, :]
+    *inner, (b, _) = pads
+    n, s = x.shape[-2], phases
+    shape = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[1:-2], inner)) + (s, width, x.shape[-1])
+    out = np.empty(shape, dtype=np.float32)
+    rows = tuple(slice(lo, lo + m) for m, (lo, _) in zip(x.shape[1:-2], inner))
+    fill_edges(out, inner, 0.0, first_axis=0)  # the padding of the other axes
+    for r in range(s):  # padded position s*j + r holds input position s*j + r - b
+        j0, j1 = max(0, -(-(b - r) // s)), max(0, min(width, (n - 1 + b - r) // s + 1))
+        j0 = min(j0, j1)
+        first = s * j0 + r - b
+        out[rows + (r, slice(j0, j1))] = x[0, ..., first: first + s * (j1 - j0): s, :]
+        out[rows + (r, slice(0, j0))] = 0
+        out[rows + (r, slice(j1, None))] = 0
+    return out
 
 
 def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilation: Sequence[int],
-                 pads: Pads) -> tuple[np.ndarray, int]:
+                 pads: Pads, threads: int | None = None) -> tuple[np.ndarray, int]:
     """``(1, spatial..., C)`` with a ``(k..., C, m)`` weight -> ``(1, out..., C*m)`` and its MACs
-    (output elements x taps, read off the operands of the product)."""
+    (output elements x taps, read off the operands of the product).
+
+    One einsum over a strided view of the padded input. Its inner loop runs along a chunk of an
+    output row (positions x channels): the last axis is stored in phases (:func:`_last_axis`) so
+    that this chunk is contiguous in the input for every tap, at any stride, and the weight is
+    repeated along the chunk. A chunk of ``RUN_CHUNK`` floats of the output stays in L1 while all
+    its taps are added. Each output axis is followed by its taps' axis in the view, because
+    einsum keeps the operands' order where their strides disagree: the taps of one output row are
+    then summed while that row is in cache. A large layer's einsum is cut by output rows over
+    ``threads`` (default: the executor's thread count); everything else runs before, on the
+    calling thread."""
     rank = x.ndim - 2
     kernel, c, m = weight.shape[:rank], weight.shape[rank], weight.shape[rank + 1]
     if x.shape[-1] != c:
         raise ValueError(f"a {weight.shape} depthwise weight does not fit {x.shape[-1]} channels")
-    xp = np.ascontiguousarray(pad(x, pads))
-    view = windows(xp, kernel, stride, dilation)[0]  # (out..., C, k...)
-    out_sizes, taps = view.shape[:rank], view.shape[rank + 1:]
-    o, t = "abcdefgh"[: rank - 1], "pqrstuvw"[:rank]
-    if stride[-1] == 1 and c < RUN_BELOW:
-        # the last output axis and the channels are one contiguous run of the input per window
-        # tap: einsum then loops over out[-1]*C values at a time instead of C (4x faster at C=32)
-        run = out_sizes[-1] * c
-        view = as_strided(view, out_sizes[:-1] + (run,) + taps, view.strides[: rank - 1] + (xp.strides[-1],)
-                          + view.strides[rank + 1:], writeable=False)
-        tiled = np.broadcast_to(weight[..., None, :, :], kernel + (out_sizes[-1], c, m)).reshape(kernel + (run, m))
-        out = np.einsum(f"{o}X{t},{t}XM->{o}XM", view, tiled)  # (out[:-1]..., out[-1]*C, m)
-    else:
-        out = np.einsum(f"{o}zC{t},{t}CM->{o}zCM", view, weight)  # (out..., C, m)
-    macs = prod(out.shape) * prod(taps)
+    padded = (1,) + tuple(n + b + a for n, (b, a) in zip(x.shape[1:-1], pads)) + (c,)
+    out_sizes = windows(np.broadcast_to(np.float32(0), padded), kernel, stride, dilation).shape[1: rank + 1]
+    phases, steps, width, taps = _last_axis(out_sizes[-1], kernel[-1], stride[-1], dilation[-1])
+    src = _phased(x, pads, phases, width)  # (padded[:-1]..., phases, width, C)
+    per = _per_chunk(out_sizes[-1], c)
+    y, z = out_sizes[-1] // per, per * c
+    ss = src.strides
+    shape = tuple(n for pair in zip(out_sizes[:-1], kernel[:-1]) for n in pair) + (y, phases, steps, z)
+    strides = tuple(n for i in range(rank - 1) for n in (stride[i] * ss[i], dilation[i] * ss[i]))
+    unit = dilation[-1] * ss[-2] if phases == 1 else ss[-2]  # one step along the last axis
+    lhs = as_strided(src, shape, strides + (per * ss[-2], ss[-3], unit, ss[-1]), writeable=False)
+    grid = np.zeros(kernel[:-1] + (phases, steps, c, m), dtype=np.float32)
+    for q, r, u in taps:
+        grid[..., r, u, :, :] = weight[..., q, :, :]
+    tiled = np.ascontiguousarray(np.broadcast_to(grid[..., None, :, :], grid.shape[:-2] + (per, c, m)))
+    ws = tiled.strides  # (k[:-1]..., phases, steps, per, c, m) -> (k[:-1]..., Y, phases, steps, Z, m)
+    rhs = as_strided(tiled, kernel[:-1] + (y, phases, steps, z, m), ws[: rank - 1] + (0,) + ws[rank - 1: rank + 1]
+                     + ws[rank + 2:], writeable=False)
+    out = np.empty(out_sizes + (c, m), dtype=np.float32)
+    result = out.reshape(out_sizes[:-1] + (y, z, m))
+    o, t = "abcdefgh"[: rank - 1], "pqrstuvw"[: rank - 1]
+    subscripts = "".join(a + b for a, b in zip(o, t)) + f"YRUZ,{t}YRUZM->{o}YZM"
+    if m == 1:  # drop M: a size-1 axis with the channels' stride can become einsum's inner loop (3x slower)
+        rhs, result, subscripts = rhs[..., 0], result[..., 0], subscripts.replace("M", "")
+    macs = prod(out.shape) * prod(kernel)
+
+    def rows(lo: int, hi: int) -> None:  # lhs and result lead with the first output axis (rank > 1)
+        np.einsum(subscripts, lhs[lo:hi], rhs, out=result[lo:hi])
+
+    parts = (threads or thread_count()) if macs >= SPLIT_FROM and rank > 1 else 1
+    run_split(rows, result.shape[0], parts)
     return out.reshape((1,) + out_sizes + (c * m,)), macs
 
 
 def _scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], args: dict) -> int:
-    """The padded input, at most twice the input (the einsum reads the windows in place)."""
-    return 2 * prod(in_shapes[0])
+    """The padded input in phases and the weight repeated along a chunk of a row (the einsum
+    reads the windows in place)."""
+    (shape,) = in_shapes
+    rank = len(shape) - 1
+    kernel = _kernel(args, rank)
+    stride = per_axis(args.get("stride", 1), rank, "stride")
+    dilation = per_axis(args.get("dilation", 1), rank, "dilation")
+    pads = resolve_pads(args.get("padding", "valid"), shape[:-1], kernel, stride, dilation)
+    phases, steps, width, _ = _last_axis(out_shape[-2], kernel[-1], stride[-1], dilation[-1])
+    other = prod(n + b + a for n, (b, a) in zip(shape[:-2], pads[:-1]))
+    last = phases * width if phases > 1 else shape[-2] + sum(pads[-1])
+    return other * last * shape[-1] + prod(kernel[:-1]) * phases * steps * RUN_CHUNK * int(args.get("multiplier", 1))
 
 
 def _separable_scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], args: dict) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .dims import Dim
+from .engine import DTYPE_BYTES
 from .graph import INPUT
 from .layers.base import fmt, product
 
@@ -67,14 +68,10 @@ def naive_elements(plan: Any) -> Dim:
 
 
 def bytes_of(plan: Any, elements: Dim) -> Dim:
-    from .engine import DTYPE_BYTES
-
     return elements * plan.batch * DTYPE_BYTES[plan.dtype]
 
 
 def _times(plan: Any) -> str:
-    from .engine import DTYPE_BYTES
-
     return f"x {DTYPE_BYTES[plan.dtype]} B x batch {plan.batch}"
 
 
@@ -96,7 +93,6 @@ def layer_line(plan: Any, lp: Any) -> str:
 
 def explain_totals(plan: Any) -> list[str]:
     """The arithmetic behind each memory total."""
-    from .engine import DTYPE_BYTES
     from .render.common import num
 
     width = DTYPE_BYTES[plan.dtype]

@@ -7,6 +7,7 @@ from typing import Any
 from ..dims import Dim, is_concrete, symbols, to_str
 from ..layers.base import fmt
 from ..engine import DTYPE_BYTES, LayerPlan, Plan, display_kernel, display_shape
+from ..memory import layer_line
 from ..units import format_bytes
 
 MACS_NOTE = "MACs: multiply-accumulates of conv and dense weights only. FLOPs = 2 x MACs."
@@ -89,8 +90,6 @@ def rf_dict(rf: Any) -> dict[str, Any] | None:
 
 
 def explain_lines(plan: Plan, lp: LayerPlan) -> list[str]:
-    from ..memory import layer_line
-
     r = lp.result
     lines = list(r.explain) + requirement_lines(plan, lp)
     if lp.params != 0 or r.kernel is not None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _pool: ThreadPoolExecutor | None = None
@@ -70,6 +72,8 @@ def run_split(work: Callable[[int, int], None], n: int, parts: int) -> None:
         work(0, n)
         return
     if _pool is None or _pool_size < parts - 1:  # made once, remade only if a caller asks for more
+        from concurrent.futures import ThreadPoolExecutor  # 5 ms of imports (logging): only when a layer is cut
+
         _pool, _pool_size = ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="convcalc"), parts - 1
     futures = [_pool.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
     try:

@@ -81,9 +81,12 @@ def _grouped(x: np.ndarray, w: np.ndarray, stride, dilation, pads) -> tuple[np.n
     return conv_nd(x, w.reshape(kernel + (1, c * m)), stride, dilation, pads, groups=c)
 
 
+@pytest.mark.parametrize("phases_from", [0, 1 << 40], ids=["phased", "in-place"])
 @pytest.mark.parametrize("spatial, kernel, m, stride, dilation, pads", DEPTHWISE)
-def test_depthwise_einsum_equals_the_grouped_conv(spatial, kernel, m, stride, dilation, pads):
-    """Depthwise is the grouped conv with one group per channel: the einsum must agree with it."""
+def test_depthwise_einsum_equals_the_grouped_conv(monkeypatch, phases_from, spatial, kernel, m, stride, dilation, pads):
+    """Depthwise is the grouped conv with one group per channel: the einsum must agree with it,
+    with a strided last axis copied into phases and read in place."""
+    monkeypatch.setattr(depthwise_module, "PHASES_FROM", phases_from)
     rng = np.random.default_rng(11)
     c = 5
     x = rng.standard_normal((1,) + spatial + (c,), dtype=np.float32)
@@ -102,6 +105,7 @@ def test_depthwise_cut_into_row_ranges_and_chunks_is_the_same(monkeypatch, threa
     """Rows cut over threads, and rows cut into chunks of 2 positions (10 floats at C=5), give
     the grouped conv's values too."""
     monkeypatch.setattr(depthwise_module, "SPLIT_FROM", 0)
+    monkeypatch.setattr(depthwise_module, "PHASES_FROM", 0)
     monkeypatch.setattr(depthwise_module, "RUN_CHUNK", chunk)
     rng = np.random.default_rng(12)
     x = rng.standard_normal((1,) + spatial + (5,), dtype=np.float32)

@@ -433,6 +433,7 @@ def test_estimate_counts_live_inputs_and_im2col():
     "depthwise_conv: {kernel: 3, padding: same}",
     "depthwise_conv: {kernel: 3, stride: 2, padding: same, multiplier: 2}",
     "depthwise_conv: {kernel: [3, 5], stride: [1, 3], dilation: [2, 1], padding: 2}",
+    "depthwise_conv: {kernel: 3, stride: [2, 1], padding: same}",
     "separable_conv: {filters: 24, kernel: 3, stride: 2, padding: same}",
 ])
 def test_estimate_covers_what_a_depthwise_check_allocates(layer):

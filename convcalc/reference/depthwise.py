@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .core import Observed, RunCtx, draw, he_scale, matmul, prod, register
 from .machine import run_split, thread_count
-from .sliding import Pads, fill_edges, pad, per_axis, resolve_pads, windows
+from .sliding import Pads, fill_edges, pad, per_axis, resolve_pads, window_counts
 
 
 def _kernel(args: dict, rank: int) -> tuple[int, ...]:
@@ -43,6 +43,7 @@ def depthwise(x: np.ndarray, args: dict, rng: np.random.Generator) -> tuple[np.n
 
 
 RUN_CHUNK = 1024  # floats of an output row per einsum inner loop (measured: 512-4096 all within 10%)
+PHASES_FROM = 1 << 18  # input elements from which a strided last axis is copied into phases (measured)
 SPLIT_FROM = 1_500_000  # multiply-adds from which the einsum is cut over the executor's threads (measured)
 
 
@@ -55,16 +56,17 @@ def _per_chunk(n: int, c: int) -> int:
     return per
 
 
-def _last_axis(out: int, k: int, s: int, d: int) -> tuple[int, int, int, list[tuple[int, int, int]]]:
+def _last_axis(out: int, k: int, s: int, d: int, phased: bool) -> tuple[int, int, int, list[tuple[int, int, int]]]:
     """How the last axis is laid out for the einsum: ``(phases, steps, width, taps)``.
 
-    The padded last axis is stored as ``phases`` interleaved sequences of ``width`` positions
-    (position ``s*j + r`` at ``[r, j]``), so that every tap reads a contiguous run of outputs x
-    channels: tap ``q`` of output ``i`` is at ``[r, i + u]`` with ``s*u + r = q*d``. At stride 1
-    there is one phase and the steps are the taps. ``taps`` lists ``(q, r, u)``; the ``(r, u)``
-    grid may hold places no tap uses, whose weight is zero."""
-    if s == 1:
-        return 1, k, out + (k - 1) * d, [(q, 0, q) for q in range(k)]
+    Phased, the padded last axis is stored as ``phases = s`` interleaved sequences of ``width``
+    positions (position ``s*j + r`` at ``[r, j]``), so that every tap reads a contiguous run of
+    outputs x channels: tap ``q`` of output ``i`` is at ``[r, i + u]`` with ``s*u + r = q*d``.
+    Otherwise there is one phase, the padded input read in place, and the steps are the taps.
+    ``taps`` lists ``(q, r, u)``; the ``(r, u)`` grid may hold places no tap uses, whose weight
+    is zero."""
+    if not phased:
+        return 1, k, 0, [(q, 0, q) for q in range(k)]
     steps = ((k - 1) * d) // s + 1
     return s, steps, out + steps - 1, [(q, (q * d) % s, (q * d) // s) for q in range(k)]
 
@@ -73,8 +75,7 @@ def _phased(x: np.ndarray, pads: Pads, phases: int, width: int) -> np.ndarray:
     """The padded input with its last spatial axis as ``(phases, width)`` (see :func:`_last_axis`):
     each element written once, from ``x`` or zero; at one phase, the padded input itself."""
     if phases == 1:
-        padded = np.ascontiguousarray(pad(x, pads))[0]
-        return padded[..., None, :width, :]
+        return np.ascontiguousarray(pad(x, pads))[0][..., None, :, :]
     *inner, (b, _) = pads
     n, s = x.shape[-2], phases
     shape = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[1:-2], inner)) + (s, width, x.shape[-1])
@@ -97,9 +98,10 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
     (output elements x taps, read off the operands of the product).
 
     One einsum over a strided view of the padded input. Its inner loop runs along a chunk of an
-    output row (positions x channels): the last axis is stored in phases (:func:`_last_axis`) so
-    that this chunk is contiguous in the input for every tap, at any stride, and the weight is
-    repeated along the chunk. A chunk of ``RUN_CHUNK`` floats of the output stays in L1 while all
+    output row (positions x channels): a strided last axis of a large input is copied into phases
+    (:func:`_last_axis`) so that this chunk is contiguous in the input for every tap, and the
+    weight is repeated along the chunk (a small strided layer reads the padded input in place,
+    one position per chunk). A chunk of ``RUN_CHUNK`` floats of the output stays in L1 while all
     its taps are added. Each output axis is followed by its taps' axis in the view, because
     einsum keeps the operands' order where their strides disagree: the taps of one output row are
     then summed while that row is in cache. A large layer's einsum is cut by output rows over
@@ -109,21 +111,23 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
     kernel, c, m = weight.shape[:rank], weight.shape[rank], weight.shape[rank + 1]
     if x.shape[-1] != c:
         raise ValueError(f"a {weight.shape} depthwise weight does not fit {x.shape[-1]} channels")
-    padded = (1,) + tuple(n + b + a for n, (b, a) in zip(x.shape[1:-1], pads)) + (c,)
-    out_sizes = windows(np.broadcast_to(np.float32(0), padded), kernel, stride, dilation).shape[1: rank + 1]
-    phases, steps, width, taps = _last_axis(out_sizes[-1], kernel[-1], stride[-1], dilation[-1])
+    out_sizes = window_counts([n + b + a for n, (b, a) in zip(x.shape[1:-1], pads)], kernel, stride, dilation)
+    phased = stride[-1] > 1 and x.size >= PHASES_FROM  # below, the copy costs more than it saves
+    phases, steps, width, taps = _last_axis(out_sizes[-1], kernel[-1], stride[-1], dilation[-1], phased)
     src = _phased(x, pads, phases, width)  # (padded[:-1]..., phases, width, C)
-    per = _per_chunk(out_sizes[-1], c)
-    y, z = out_sizes[-1] // per, per * c
     ss = src.strides
+    # one output position further along the last axis, and one step of the taps
+    position, unit = (ss[-2], ss[-2]) if phased else (stride[-1] * ss[-2], dilation[-1] * ss[-2])
+    per = _per_chunk(out_sizes[-1], c) if position == c * ss[-1] else 1  # a chunk must be contiguous
+    y, z = out_sizes[-1] // per, per * c
     shape = tuple(n for pair in zip(out_sizes[:-1], kernel[:-1]) for n in pair) + (y, phases, steps, z)
     strides = tuple(n for i in range(rank - 1) for n in (stride[i] * ss[i], dilation[i] * ss[i]))
-    unit = dilation[-1] * ss[-2] if phases == 1 else ss[-2]  # one step along the last axis
-    lhs = as_strided(src, shape, strides + (per * ss[-2], ss[-3], unit, ss[-1]), writeable=False)
+    lhs = as_strided(src, shape, strides + (per * position, ss[-3], unit, ss[-1]), writeable=False)
     grid = np.zeros(kernel[:-1] + (phases, steps, c, m), dtype=np.float32)
     for q, r, u in taps:
         grid[..., r, u, :, :] = weight[..., q, :, :]
-    tiled = np.ascontiguousarray(np.broadcast_to(grid[..., None, :, :], grid.shape[:-2] + (per, c, m)))
+    tiled = np.empty(grid.shape[:-2] + (per, c, m), dtype=np.float32)
+    tiled[...] = grid[..., None, :, :]
     ws = tiled.strides  # (k[:-1]..., phases, steps, per, c, m) -> (k[:-1]..., Y, phases, steps, Z, m)
     rhs = as_strided(tiled, kernel[:-1] + (y, phases, steps, z, m), ws[: rank - 1] + (0,) + ws[rank - 1: rank + 1]
                      + ws[rank + 2:], writeable=False)
@@ -152,9 +156,10 @@ def _scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], a
     stride = per_axis(args.get("stride", 1), rank, "stride")
     dilation = per_axis(args.get("dilation", 1), rank, "dilation")
     pads = resolve_pads(args.get("padding", "valid"), shape[:-1], kernel, stride, dilation)
-    phases, steps, width, _ = _last_axis(out_shape[-2], kernel[-1], stride[-1], dilation[-1])
+    phased = stride[-1] > 1 and prod(shape) >= PHASES_FROM
+    phases, steps, width, _ = _last_axis(out_shape[-2], kernel[-1], stride[-1], dilation[-1], phased)
     other = prod(n + b + a for n, (b, a) in zip(shape[:-2], pads[:-1]))
-    last = phases * width if phases > 1 else shape[-2] + sum(pads[-1])
+    last = phases * width if phased else shape[-2] + sum(pads[-1])
     return other * last * shape[-1] + prod(kernel[:-1]) * phases * steps * RUN_CHUNK * int(args.get("multiplier", 1))
 
 

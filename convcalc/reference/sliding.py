@@ -109,9 +109,7 @@ def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilati
     """
     rank = len(kernel)
     effs = extents(kernel, dilation)
-    for axis, (n, e) in enumerate(zip(xp.shape[1:-1], effs)):
-        if n < e:
-            raise ValueError(f"kernel extent {e} exceeds the padded size {n} on spatial axis {axis}")
+    _fits(xp.shape[1:-1], effs)
     view = sliding_window_view(xp, effs, axis=tuple(range(1, rank + 1)))
     index = (
         (slice(None),)
@@ -120,6 +118,21 @@ def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilati
         + tuple(slice(None, None, d) for d in dilation)
     )
     return view[index]
+
+
+def window_counts(padded: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                  dilation: Sequence[int]) -> tuple[int, ...]:
+    """How many windows :func:`windows` takes on each axis of a padded size: its window starts
+    ``0, s, 2s, ...`` while the window ends inside (counted, as the view does, without making it)."""
+    effs = extents(kernel, dilation)
+    _fits(padded, effs)
+    return tuple(len(range(0, n - e + 1, s)) for n, e, s in zip(padded, effs, stride))
+
+
+def _fits(padded: Sequence[int], effs: Sequence[int]) -> None:
+    for axis, (n, e) in enumerate(zip(padded, effs)):
+        if n < e:
+            raise ValueError(f"kernel extent {e} exceeds the padded size {n} on spatial axis {axis}")
 
 
 def ceil_mode_counts(sizes: Sequence[int], pads: Pads, stride: Sequence[int], effs: Sequence[int]) -> tuple[int, ...]:

@@ -218,7 +218,7 @@ def _torch_depthwise(torch: Any, x: Any, w: Any, s: int, runs: int, threads: int
 def depthwise(runs: int, threads: int) -> tuple[str, list[tuple]]:
     import numpy as np
 
-    from convcalc.reference.depthwise import SPLIT_FROM, depthwise_nd
+    from convcalc.reference.depthwise import depthwise_nd
     from convcalc.reference.machine import keep_freed_memory
 
     keep_freed_memory()  # as check() does before its first layer
@@ -237,9 +237,8 @@ def depthwise(runs: int, threads: int) -> tuple[str, list[tuple]]:
             row += [f"{med(theirs) * 1e3:.2f}", f"{ratios[-1]:.1f}", verdict(ratios[-1] <= 3)]
         rows.append(row)
     header = ["depthwise 3x3 layer (HWC)", "stride", "executor ms"] + (["torch ms", "ratio", "<= 3x"] if torch else [])
-    body = (f"MobileNet v1's depthwise layers, padding 1, median of {runs} runs after warm-ups. The executor cuts "
-            f"the einsum of a layer of {SPLIT_FROM / 1e6:g}M multiply-adds or more over {threads} thread(s) (reference/machine.py); "
-            f"torch's time is its faster of 1 and {threads} thread(s).\n\n" + table(header, rows))
+    body = (f"MobileNet v1's depthwise layers, padding 1, median of {runs} runs after warm-ups. The executor's einsum "
+            f"runs on one thread; torch's time is its faster of 1 and {threads} thread(s).\n\n" + table(header, rows))
     targets = [("depthwise within 3x of torch, no loop over channels", f"worst {max(ratios):.1f}x",
                 verdict(max(ratios) <= 3))] if torch else []
     return body, targets

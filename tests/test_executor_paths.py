@@ -5,8 +5,6 @@ Speed itself is measured by bench/run.py, never asserted here.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -14,7 +12,6 @@ from convcalc.reference import FORWARD
 from convcalc.reference import depthwise as depthwise_module
 from convcalc.reference.core import RunCtx, draw
 from convcalc.reference.depthwise import depthwise_nd
-from convcalc.reference.machine import run_split, thread_count
 from convcalc.reference.spatial import conv_nd, im2col
 
 from helpers import plan_yaml
@@ -97,34 +94,18 @@ def test_depthwise_einsum_equals_the_grouped_conv(monkeypatch, phases_from, spat
     assert macs == grouped_macs
 
 
-@pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("chunk", [1024, 10])
 @pytest.mark.parametrize("spatial, kernel, m, stride, dilation, pads", [DEPTHWISE[1], DEPTHWISE[3], DEPTHWISE[8]])
-def test_depthwise_cut_into_row_ranges_and_chunks_is_the_same(monkeypatch, threads, chunk, spatial, kernel, m, stride,
-                                                              dilation, pads):
-    """Rows cut over threads, and rows cut into chunks of 2 positions (10 floats at C=5), give
-    the grouped conv's values too."""
-    monkeypatch.setattr(depthwise_module, "SPLIT_FROM", 0)
+def test_depthwise_rows_cut_into_chunks_are_the_same(monkeypatch, chunk, spatial, kernel, m, stride, dilation, pads):
+    """Rows read whole, and cut into chunks of 2 positions (10 floats at C=5), give the grouped
+    conv's values too (the phased layout, where the chunks are contiguous)."""
     monkeypatch.setattr(depthwise_module, "PHASES_FROM", 0)
     monkeypatch.setattr(depthwise_module, "RUN_CHUNK", chunk)
     rng = np.random.default_rng(12)
     x = rng.standard_normal((1,) + spatial + (5,), dtype=np.float32)
     w = rng.standard_normal(kernel + (5, m), dtype=np.float32)
-    out, _ = depthwise_nd(x, w, stride, dilation, pads, threads=threads)
+    out, _ = depthwise_nd(x, w, stride, dilation, pads)
     np.testing.assert_allclose(out, _grouped(x, w, stride, dilation, pads)[0], rtol=1e-5, atol=1e-5)
-
-
-def test_run_split_covers_every_row_once_and_raises_what_a_thread_raised():
-    seen: list[int] = []
-    run_split(lambda lo, hi: seen.extend(range(lo, hi)), 10, 3)
-    assert sorted(seen) == list(range(10))
-
-    def fail(lo: int, hi: int) -> None:
-        if lo > 0:
-            raise ValueError("in a pool thread")
-
-    with pytest.raises(ValueError, match="pool thread"):
-        run_split(fail, 10, 2)
 
 
 def test_draw_is_float32_with_the_asked_standard_deviation_and_bound():
@@ -172,15 +153,3 @@ def test_same_seed_same_weights_and_outputs_other_seed_others():
     assert all(w.dtype == np.float32 for w in weights_a)
     assert not np.array_equal(out_a, out_c)
     assert not any(np.array_equal(a, c) for a, c in zip(weights_a, weights_c) if a.size > 1)
-
-
-@pytest.mark.parametrize("env, expected", [
-    ({"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "5"}, 3),
-    ({"OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": "5"}, 5),
-    ({"OMP_NUM_THREADS": "zero", "OPENBLAS_NUM_THREADS": "0"}, None),
-])
-def test_thread_count_follows_omp_then_openblas_then_the_cpus(monkeypatch, env, expected):
-    for var, value in env.items():
-        monkeypatch.setenv(var, value)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert thread_count() == (expected or cpus)

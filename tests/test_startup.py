@@ -53,10 +53,3 @@ def test_flags_without_budgets_skip_blocks_expansion_and_budgets():
                                         "--format", "json", extra=YAML_ONLY)
     yaml_spec = loaded("plan", "examples/seed-two-convs.yaml", "--format", "json", extra=YAML_ONLY)
     assert {"convcalc.spec.blocks", "convcalc.spec.expand"} <= yaml_spec
-
-
-def test_check_without_a_layer_cut_over_threads_skips_the_thread_pool():
-    """concurrent.futures (5 ms of imports, logging among them) loads only when a large layer is
-    cut over threads; a seed check has none."""
-    assert "concurrent.futures" not in loaded("check", "examples/seed-two-convs.yaml", "--format", "json",
-                                              extra=("concurrent.futures",))

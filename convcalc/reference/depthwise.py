@@ -17,7 +17,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .core import Observed, RunCtx, draw, he_scale, matmul, prod, register
-from .machine import run_split, thread_count
 from .sliding import Pads, fill_edges, pad, per_axis, resolve_pads, window_counts
 
 
@@ -44,7 +43,6 @@ def depthwise(x: np.ndarray, args: dict, rng: np.random.Generator) -> tuple[np.n
 
 RUN_CHUNK = 1024  # floats of an output row per einsum inner loop (measured: 512-4096 all within 10%)
 PHASES_FROM = 1 << 18  # input elements from which a strided last axis is copied into phases (measured)
-SPLIT_FROM = 1_500_000  # multiply-adds from which the einsum is cut over the executor's threads (measured)
 
 
 def _per_chunk(n: int, c: int) -> int:
@@ -93,7 +91,7 @@ def _phased(x: np.ndarray, pads: Pads, phases: int, width: int) -> np.ndarray:
 
 
 def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilation: Sequence[int],
-                 pads: Pads, threads: int | None = None) -> tuple[np.ndarray, int]:
+                 pads: Pads) -> tuple[np.ndarray, int]:
     """``(1, spatial..., C)`` with a ``(k..., C, m)`` weight -> ``(1, out..., C*m)`` and its MACs
     (output elements x taps, read off the operands of the product).
 
@@ -104,9 +102,10 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
     one position per chunk). A chunk of ``RUN_CHUNK`` floats of the output stays in L1 while all
     its taps are added. Each output axis is followed by its taps' axis in the view, because
     einsum keeps the operands' order where their strides disagree: the taps of one output row are
-    then summed while that row is in cache. A large layer's einsum is cut by output rows over
-    ``threads`` (default: the executor's thread count); everything else runs before, on the
-    calling thread."""
+    then summed while that row is in cache. The einsum runs on the calling thread: cutting it by
+    rows over Python threads (numpy releases the GIL in it) gained nothing inside a check, where
+    OpenBLAS's idle threads spin on the other core after every matmul (MobileNetV2's depthwise
+    layers: 7.9 ms cut, 7.8 ms whole)."""
     rank = x.ndim - 2
     kernel, c, m = weight.shape[:rank], weight.shape[rank], weight.shape[rank + 1]
     if x.shape[-1] != c:
@@ -139,11 +138,7 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
         rhs, result, subscripts = rhs[..., 0], result[..., 0], subscripts.replace("M", "")
     macs = prod(out.shape) * prod(kernel)
 
-    def rows(lo: int, hi: int) -> None:  # lhs and result lead with the first output axis (rank > 1)
-        np.einsum(subscripts, lhs[lo:hi], rhs, out=result[lo:hi])
-
-    parts = (threads or thread_count()) if macs >= SPLIT_FROM and rank > 1 else 1
-    run_split(rows, result.shape[0], parts)
+    np.einsum(subscripts, lhs, rhs, out=result)
     return out.reshape((1,) + out_sizes + (c * m,)), macs
 
 

@@ -90,6 +90,23 @@ def _phased(x: np.ndarray, pads: Pads, phases: int, width: int) -> np.ndarray:
     return out
 
 
+def _repeated_weight(weight: np.ndarray, phases: int, steps: int, taps: list[tuple[int, int, int]], per: int,
+                     chunks: int) -> np.ndarray:
+    """The ``(k..., C, m)`` weight as the einsum's right operand ``(k[:-1]..., Y, phases, steps,
+    Z, m)``: the last axis's taps placed on the ``(phase, step)`` grid (zero where no tap is), each
+    repeated ``per`` times along a chunk of ``Z = per*C`` values, the same for all ``Y`` chunks."""
+    rank = weight.ndim - 2
+    kernel, (c, m) = weight.shape[:rank], weight.shape[rank:]
+    grid = np.zeros(kernel[:-1] + (phases, steps, c, m), dtype=np.float32)
+    for q, r, u in taps:
+        grid[..., r, u, :, :] = weight[..., q, :, :]
+    tiled = np.empty(grid.shape[:-2] + (per, c, m), dtype=np.float32)
+    tiled[...] = grid[..., None, :, :]
+    ws = tiled.strides  # (k[:-1]..., phases, steps, per, c, m); per and c merge into Z
+    return as_strided(tiled, kernel[:-1] + (chunks, phases, steps, per * c, m),
+                      ws[: rank - 1] + (0,) + ws[rank - 1: rank + 1] + ws[rank + 2:], writeable=False)
+
+
 def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilation: Sequence[int],
                  pads: Pads) -> tuple[np.ndarray, int]:
     """``(1, spatial..., C)`` with a ``(k..., C, m)`` weight -> ``(1, out..., C*m)`` and its MACs
@@ -122,14 +139,7 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
     shape = tuple(n for pair in zip(out_sizes[:-1], kernel[:-1]) for n in pair) + (y, phases, steps, z)
     strides = tuple(n for i in range(rank - 1) for n in (stride[i] * ss[i], dilation[i] * ss[i]))
     lhs = as_strided(src, shape, strides + (per * position, ss[-3], unit, ss[-1]), writeable=False)
-    grid = np.zeros(kernel[:-1] + (phases, steps, c, m), dtype=np.float32)
-    for q, r, u in taps:
-        grid[..., r, u, :, :] = weight[..., q, :, :]
-    tiled = np.empty(grid.shape[:-2] + (per, c, m), dtype=np.float32)
-    tiled[...] = grid[..., None, :, :]
-    ws = tiled.strides  # (k[:-1]..., phases, steps, per, c, m) -> (k[:-1]..., Y, phases, steps, Z, m)
-    rhs = as_strided(tiled, kernel[:-1] + (y, phases, steps, z, m), ws[: rank - 1] + (0,) + ws[rank - 1: rank + 1]
-                     + ws[rank + 2:], writeable=False)
+    rhs = _repeated_weight(weight, phases, steps, taps, per, y)
     out = np.empty(out_sizes + (c, m), dtype=np.float32)
     result = out.reshape(out_sizes[:-1] + (y, z, m))
     o, t = "abcdefgh"[: rank - 1], "pqrstuvw"[: rank - 1]
@@ -137,14 +147,13 @@ def depthwise_nd(x: np.ndarray, weight: np.ndarray, stride: Sequence[int], dilat
     if m == 1:  # drop M: a size-1 axis with the channels' stride can become einsum's inner loop (3x slower)
         rhs, result, subscripts = rhs[..., 0], result[..., 0], subscripts.replace("M", "")
     macs = prod(out.shape) * prod(kernel)
-
     np.einsum(subscripts, lhs, rhs, out=result)
     return out.reshape((1,) + out_sizes + (c * m,)), macs
 
 
 def _scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], args: dict) -> int:
-    """The padded input in phases and the weight repeated along a chunk of a row (the einsum
-    reads the windows in place)."""
+    """The padded input (in phases if it is copied so) and the weight on its grid and repeated
+    along a chunk of a row (the einsum reads the windows in place)."""
     (shape,) = in_shapes
     rank = len(shape) - 1
     kernel = _kernel(args, rank)
@@ -155,7 +164,8 @@ def _scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], a
     phases, steps, width, _ = _last_axis(out_shape[-2], kernel[-1], stride[-1], dilation[-1], phased)
     other = prod(n + b + a for n, (b, a) in zip(shape[:-2], pads[:-1]))
     last = phases * width if phased else shape[-2] + sum(pads[-1])
-    return other * last * shape[-1] + prod(kernel[:-1]) * phases * steps * RUN_CHUNK * int(args.get("multiplier", 1))
+    grid = prod(kernel[:-1]) * phases * steps * int(args.get("multiplier", 1))
+    return other * last * shape[-1] + grid * (shape[-1] + max(RUN_CHUNK, shape[-1]))
 
 
 def _separable_scratch(in_shapes: Sequence[tuple[int, ...]], out_shape: tuple[int, ...], args: dict) -> int:

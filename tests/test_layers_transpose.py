@@ -51,7 +51,30 @@ def test_shape_and_kernel(inp, layer, output, kernel):
     lp = plan_layers(inp, layer).layers[0]
     assert lp.output == output
     assert lp.result.kernel == kernel
-    assert lp.rf is None  # upsampling: no integer receptive-field transform
+    if "stride" in layer:  # upsampling: the field's jump would be a fraction, so it ends here
+        assert lp.rf is None
+    else:
+        assert lp.rf is not None
+
+
+FIELDS = [
+    # (layer, field size, start) after one stride-1 transposed conv: output u sums input units
+    # u+b-(eff-1) .. u+b, b the elements cropped before: the window of a conv padded eff-1-b
+    # before, so size = eff and start = (eff-1)/2 - (eff-1-b) = b - (eff-1)/2
+    ("conv_transpose: {filters: 2, kernel: 3}", (3, 3), (-1, -1)),  # valid: b = 0
+    ("conv_transpose: {filters: 2, kernel: [3, 2], dilation: [2, 3]}", (5, 4), (-2, -1.5)),  # eff 5 and 4
+    ("conv_transpose: {filters: 2, kernel: 4, padding: same}", (4, 4), (-0.5, -0.5)),  # TF: b = (4-1)//2
+    # same with output_padding: Keras sizes it with 4//2 a side, TensorFlow still crops (4-1)//2 before
+    ("conv_transpose: {filters: 2, kernel: 4, padding: same, output_padding: 0}", (4, 4), (-0.5, -0.5)),
+    ("conv_transpose: {filters: 2, kernel: 3, padding: full}", (3, 3), (1, 1)),  # b = eff-1
+    ("conv_transpose: {filters: 2, kernel: 2, padding: [[3, 0], [0, 1]]}", (2, 2), (2.5, -0.5)),  # b above eff-1
+]
+
+
+@pytest.mark.parametrize("layer,size,start", FIELDS, ids=[c[0] for c in FIELDS])
+def test_stride_1_field_is_a_conv_window(layer, size, start):
+    rf = plan_layers("9x11x3", layer).layers[0].rf
+    assert (rf.size, rf.jump, tuple(float(x) for x in rf.start)) == (size, (1, 1), start)
 
 
 COUNTS = [
@@ -254,6 +277,8 @@ AGREE = [
     ("6x7x4", "conv_transpose: {filters: 3, kernel: [2, 4], stride: 2, padding: full, output_padding: 1}"),
     ("9x2", "conv_transpose: {filters: 3, kernel: 1, stride: 3, padding: valid}"),
     ("3x4x2x2", "conv_transpose: {filters: 2, kernel: 2, stride: [1, 2, 3], padding: same, output_padding: [0, 1, 2]}"),
+    # stride 1: the planned receptive field is measured by the probe too, through a conv after it
+    *(("9x11x3", layer + "\n  - conv: 3x3x2") for layer, _, _ in FIELDS),
 ]
 
 

@@ -55,7 +55,12 @@ def test_correct_plan_probes_every_windowed_and_elementwise_layer():
     ["conv: {filters: 2, kernel: 1, stride: [2, 3]}", "conv: {filters: 2, kernel: 3, padding: 2}"],  # gaps
     ["avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}"],
     ["conv: {filters: 2, kernel: [4, 5], stride: [3, 2], padding: same}"],
-], ids=["dilation-holes-at-the-border", "stride-gaps-then-padding", "avgpool-ceil-padding", "tf-same-even-kernel"])
+    # a crop drops border pixels that the padded window after it reads as zeros: its first and
+    # last units see less than their planned fields, and nothing at all with a 1x1 kernel
+    ["crop: [[1, 2], [3, 0]]", "conv: {filters: 2, kernel: 3, padding: 2}", "conv: {filters: 2, kernel: 1, padding: 1}"],
+    ["conv_transpose: {filters: 2, kernel: 2, padding: [2, 1]}", "conv: {filters: 2, kernel: [3, 2], padding: 1}"],
+], ids=["dilation-holes-at-the-border", "stride-gaps-then-padding", "avgpool-ceil-padding", "tf-same-even-kernel",
+        "crop-then-padding", "transposed-crop-then-padding"])
 def test_clipped_fields_are_not_false_alarms(layers):
     report = check(plan_layers("11x13x1", *layers))
     assert report.status == "passed", report.mismatches
@@ -129,3 +134,13 @@ def test_a_unit_that_sees_only_padding_is_caught_when_planned_inside():
     (m,) = check(plan).mismatches
     assert m.quantity == "receptive_field"
     assert m.observed["unit"] == {"axis": 0, "position": [0, 0], "planned": [0.0, 0.0], "probed": None}
+
+
+def test_after_a_crop_a_wrong_field_is_still_caught_inside_what_is_reached():
+    # crop 2 rows and columns each side, then a padded 3x3 conv: the reached pixels are 2..9 and
+    # 2..13. Planned one pixel off on axis 0, the interior units disagree with the probe
+    plan = plan_layers("12x16x2", "crop: 2", "conv: {filters: 2, kernel: 3, padding: 1}")
+    lp = plan.layers[1]
+    lp.rf = dataclasses.replace(lp.rf, start=(lp.rf.start[0] + 1, lp.rf.start[1]))
+    (m,) = check(plan).mismatches
+    assert (m.layer_id, m.quantity, m.observed["unit"]["axis"]) == ("conv1", "receptive_field", 0)

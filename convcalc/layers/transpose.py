@@ -35,8 +35,9 @@ whole kernel covered it, over-counting by about stride^rank; thop (ultralytics/t
 by #93) and ptflops (sovrasov/flops-counter.pytorch#149) shipped that count. fvcore counts per
 input position, as here.
 
-No receptive-field transform: upsampling has a fractional jump (1/stride), so the receptive
-field is not reported after a transposed conv.
+Receptive field: at stride 1 output unit u sums input units u+b-(eff-1) .. u+b (b the elements
+the crop drops before the output starts), the window of a conv padded eff-1-b before. A larger
+stride upsamples, a fractional jump (1/stride): the field is not reported after it.
 """
 
 from __future__ import annotations
@@ -73,25 +74,30 @@ def keras_inferred(pad: object, op: int | None) -> bool:
     return op is None and pad in ("same", "valid")
 
 
-def transpose_axis(n: Dim, k: int, s: int, d: int, pad: object, op: int | None, rank: int, i: int) -> tuple[Dim, str]:
-    """One axis of a transposed conv: the output size and how it was computed."""
+def transpose_axis(n: Dim, k: int, s: int, d: int, pad: object, op: int | None, rank: int,
+                   i: int) -> tuple[Dim, str, int | None]:
+    """One axis of a transposed conv: the output size, how it was computed, and how many elements
+    of the uncropped sum ``(n-1)*s + eff`` are dropped before the output starts (None where it
+    depends on the size: Keras ``same`` at a stride above 1)."""
     eff = d * (k - 1) + 1
     if pad == "causal":
         raise ShapeError("conv_transpose does not take causal padding", field="padding",
                          hint="use valid, same, full, an int or [before, after] pairs")
     if keras_inferred(pad, op):
-        if pad == "same":
-            out = n * s
-            return out, equals(f"{fmt(n)}*{s}", out) + " (Keras same)"
+        if pad == "same":  # TensorFlow drops the forward conv's SAME padding before: half, rounded down;
+            out = n * s  # at stride 1 that padding is eff-1 in all, whatever the size
+            return out, equals(f"{fmt(n)}*{s}", out) + " (Keras same)", (eff - 1) // 2 if s == 1 else None
         extra = max(s - eff, 0)
         out = (n - 1) * s + eff + extra
         note = f"+{extra} (Keras valid: output_padding max(s-k, 0))" if extra else ""
-        return out, equals(f"({fmt(n)}-1)*{s}+{_eff_text(k, d)}{note}", out)
+        return out, equals(f"({fmt(n)}-1)*{s}+{_eff_text(k, d)}{note}", out), 0
     op = op or 0
     pb, pa = (eff // 2, eff // 2) if pad == "same" else axis_pads(pad, rank, i, eff)
     out = (n - 1) * s - pb - pa + eff + op
     text = f"({fmt(n)}-1)*{s}{_crop_text(pb, pa)}+{_eff_text(k, d)}{f'+{op}' if op else ''}"
-    return out, equals(text, out)
+    if pad == "same":  # Keras sizes it with eff//2 a side, but TensorFlow crops the SAME padding before
+        return out, equals(text, out), (eff - 1) // 2 if s == 1 else None
+    return out, equals(text, out), pb
 
 
 def _check_output_padding(op: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> None:
@@ -123,7 +129,7 @@ def infer_conv_transpose(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         _check_output_padding(op, stride, dilation)  # type: ignore[arg-type]
     axes = [transpose_axis(shape[i], kernel[i], stride[i], dilation[i], node.args["padding"], op[i], rank, i)
             for i in range(rank)]
-    out_spatial = tuple(out for out, _ in axes)
+    out_spatial = tuple(out for out, _, _ in axes)
     fg, ktext, bias = filters // groups, "*".join(map(str, kernel)), node.args["bias"]
     return Result(
         output=out_spatial + (filters,),
@@ -133,10 +139,22 @@ def infer_conv_transpose(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
         params_formula=f"{cin}*{fg}*{ktext}{f'+{filters}' if bias else ''}",
         macs=product(shape[:-1]) * cin * fg * product(kernel),
         macs_formula="*".join(fmt(n) for n in shape[:-1]) + f"*{cin}*{fg}*{ktext}",
-        explain=[f"axis {i}: {text}" for i, (_, text) in enumerate(axes)]
+        explain=[f"axis {i}: {text}" for i, (_, text, _) in enumerate(axes)]
         + ["MACs are counted per input position (each meets every kernel tap once)"],
-        constraints=[c for i, (out, _) in enumerate(axes) if (c := _positive(out, i)) is not None],
+        constraints=[c for i, (out, _, _) in enumerate(axes) if (c := _positive(out, i)) is not None],
+        rf=_field_window(kernel, stride, dilation, [pb for _, _, pb in axes]),
     )
+
+
+def _field_window(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+                  crops: list[int | None]) -> tuple[tuple[int, int, int], ...] | None:
+    """``Result.rf`` at stride 1: output unit u sums input units u+pb-(eff-1) .. u+pb (every d-th),
+    the window of a conv with padding eff-1-pb before. At a larger stride the field's jump would
+    be a fraction: None ends it."""
+    if any(s != 1 for s in stride):
+        return None
+    effs = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    return tuple((e, 1, e - 1 - pb) for e, pb in zip(effs, crops))  # type: ignore[operator]
 
 
 register(

@@ -34,8 +34,9 @@ from .core import prod
 from .depthwise import _kernel as depthwise_kernel
 from .ops import ACTIVATIONS, FORWARD
 from .resample import adaptive_pool
-from .sliding import pad, per_axis, resolve_pads
-from .spatial import pool_nd, window_geometry
+from .sliding import extents, pad, per_axis, resolve_pads
+from .spatial import _conv_geometry, pool_nd, window_geometry
+from .transpose import crop_windows
 
 MAX_POSITIONS = 1 << 22
 Reach = Callable[[str, list[np.ndarray], dict], "np.ndarray | None"]
@@ -65,6 +66,28 @@ def depthwise(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray:
     stride, dilation = (per_axis(args.get(key, 1), rank, key) for key in ("stride", "dilation"))
     return pool_nd(x, "max", kernel, stride, dilation, resolve_pads(args.get("padding", "valid"), x.shape[1:-1],
                                                                     kernel, stride, dilation))
+
+
+@register_reach("conv_transpose")
+def transposed(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray | None:
+    """At stride 1, output unit o is the sum of input units b+o-t*d over the taps t (b: the
+    elements the crop drops first, reference/transpose.py): a window of the input padded by
+    eff-1-b before (a negative padding crops). A larger stride spreads the input units apart:
+    the probe ends, as the plan's field does."""
+    (x,) = ins
+    rank = x.ndim - 2
+    kernel, _, stride, dilation = _conv_geometry(args, rank)
+    if any(s != 1 for s in stride):
+        return None
+    raw = args.get("output_padding")
+    op = per_axis(raw, rank, "output_padding") if raw is not None else (None,) * rank
+    sizes = x.shape[1:-1]
+    spans = crop_windows(args.get("padding", 0), sizes, kernel, stride, dilation, op)
+    befores = [e - 1 - b for (b, _), e in zip(spans, extents(kernel, dilation))]
+    afters = [m - 1 + e - n - before for (_, m), e, n, before in zip(spans, extents(kernel, dilation), sizes, befores)]
+    x = x[(slice(None),) + tuple(slice(max(0, -b), n - max(0, -a)) for b, a, n in zip(befores, afters, sizes))]
+    pads = tuple((max(0, b), max(0, a)) for b, a in zip(befores, afters))
+    return pool_nd(x, "max", kernel, stride, dilation, pads)
 
 
 @register_reach("pixel_unshuffle", "space_to_depth")
@@ -147,22 +170,28 @@ def _measured(lo: np.ndarray, hi: np.ndarray, line: tuple, units: np.ndarray) ->
 
 
 def compare(index: int, layer_id: str, field: np.ndarray, rf: Any, input_sizes: tuple[int, ...]) -> Probe:
-    """Every unit on every axis. A unit nothing reaches (padding, or dilation taps that all fall
-    in it) is right only if its planned field leaves the input on some axis."""
+    """Every unit on every axis, against the span of input pixels the layer's units reach: the
+    whole input, or less where a crop upstream (a crop layer, a transposed conv's padding)
+    dropped border units that a later padded window would have read. A unit whose planned field
+    is inside that span must see exactly that field; one partly outside it, the part inside; and
+    a unit nothing reaches (padding, or dilation taps that all fall in it) is right only if its
+    planned field leaves the span on some axis."""
     spatial = field.shape[1:-1]
     rank = len(spatial)
     lows = [-field[0, ..., 2 * a].astype(np.float64) for a in range(rank)]
     highs = [field[0, ..., 2 * a + 1].astype(np.float64) for a in range(rank)]
     plans = [_planned(rf, a, spatial) for a in range(rank)]
-    insides = [np.broadcast_to((w_lo >= 0) & (w_hi <= n - 1), spatial) for (w_lo, w_hi), n in zip(plans, input_sizes)]
-    everywhere = np.logical_and.reduce(insides)
     empty = lows[0] > highs[0]
+    spans = [(lo[~empty].min(), hi[~empty].max()) if not empty.all() else (0, n - 1)  # pixels reached
+             for lo, hi, n in zip(lows, highs, input_sizes)]
+    insides = [np.broadcast_to((w_lo >= s_lo) & (w_hi <= s_hi), spatial) for (w_lo, w_hi), (s_lo, s_hi) in zip(plans, spans)]
+    everywhere = np.logical_and.reduce(insides)
     observed: dict[str, Any] = {"size": [], "jump": [], "start": []}
     first_bad = None
-    for a, n in enumerate(input_sizes):
+    for a, (s_lo, s_hi) in enumerate(spans):
         (w_lo, w_hi), lo, hi = plans[a], lows[a], highs[a]
         exact = (lo == w_lo) & (hi == w_hi)
-        within = (lo >= np.maximum(w_lo, 0)) & (hi <= np.minimum(w_hi, n - 1))
+        within = (lo >= np.maximum(w_lo, s_lo)) & (hi <= np.minimum(w_hi, s_hi))
         bad = np.where(empty, everywhere, ~np.where(insides[a], exact, within))
         anchor = np.argwhere(everywhere)
         line = tuple(slice(None) if i == a else (int(anchor[0][i]) if len(anchor) else 0) for i in range(rank))

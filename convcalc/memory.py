@@ -30,26 +30,28 @@ class Step:
     index: int
     layer: str
     live: tuple[tuple[str, Dim], ...]  # (tensor name, elements), in order of creation
-
-    @property
-    def total(self) -> Dim:
-        return sum((n for _, n in self.live), 0)
+    total: Dim  # the sum of ``live``'s elements
 
 
 def steps(plan: Any) -> list[Step]:
-    """One Step per layer, in execution order."""
+    """One Step per layer, in execution order. The total is kept as tensors come and go, not
+    summed again at every step (a long chain of layers has few tensors alive, a wide one many)."""
     last_use: dict[str, int] = {}
     for i, lp in enumerate(plan.layers):
         for name in lp.node.inputs:
             last_use[name] = i
     if plan.layers:
         last_use[plan.layers[-1].node.id] = len(plan.layers)
-    live: dict[str, Dim] = {INPUT: product(plan.input_shape)}
-    out = [Step(-1, INPUT, tuple(live.items()))]
+    total = product(plan.input_shape)
+    live: dict[str, Dim] = {INPUT: total}
+    out = [Step(-1, INPUT, tuple(live.items()), total)]
     for i, lp in enumerate(plan.layers):
         live[lp.node.id] = lp.activation_elements
-        out.append(Step(i, lp.node.id, tuple(live.items())))
-        live = {name: n for name, n in live.items() if last_use.get(name, -1) > i}
+        total = total + lp.activation_elements
+        out.append(Step(i, lp.node.id, tuple(live.items()), total))
+        freed = [name for name in live if last_use.get(name, -1) <= i]
+        for name in freed:
+            total = total - live.pop(name)
     return out
 
 

@@ -85,7 +85,7 @@ def rf_dict(rf: Any) -> dict[str, Any] | None:
     return {
         "size": list(rf.size),
         "jump": list(rf.jump),
-        "start": [float(s) for s in rf.start],
+        "start": [s.numerator / s.denominator for s in rf.start],  # float(Fraction), without its 1.5 us dispatch
     }
 
 

@@ -36,7 +36,7 @@ from .ops import ACTIVATIONS, FORWARD
 from .resample import adaptive_pool
 from .sliding import extents, pad, per_axis, resolve_pads
 from .spatial import _conv_geometry, pool_nd, window_geometry
-from .transpose import crop_windows
+from .transpose import layer_windows
 
 MAX_POSITIONS = 1 << 22
 Reach = Callable[[str, list[np.ndarray], dict], "np.ndarray | None"]
@@ -79,12 +79,11 @@ def transposed(layer_type: str, ins: list[np.ndarray], args: dict) -> np.ndarray
     kernel, _, stride, dilation = _conv_geometry(args, rank)
     if any(s != 1 for s in stride):
         return None
-    raw = args.get("output_padding")
-    op = per_axis(raw, rank, "output_padding") if raw is not None else (None,) * rank
     sizes = x.shape[1:-1]
-    spans = crop_windows(args.get("padding", 0), sizes, kernel, stride, dilation, op)
-    befores = [e - 1 - b for (b, _), e in zip(spans, extents(kernel, dilation))]
-    afters = [m - 1 + e - n - before for (_, m), e, n, before in zip(spans, extents(kernel, dilation), sizes, befores)]
+    spans = layer_windows(args, sizes, kernel, stride, dilation)
+    effs = extents(kernel, dilation)
+    befores = [e - 1 - b for (b, _), e in zip(spans, effs)]
+    afters = [m - 1 + e - n - before for (_, m), e, n, before in zip(spans, effs, sizes, befores)]
     x = x[(slice(None),) + tuple(slice(max(0, -b), n - max(0, -a)) for b, a, n in zip(befores, afters, sizes))]
     pads = tuple((max(0, b), max(0, a)) for b, a in zip(befores, afters))
     return pool_nd(x, "max", kernel, stride, dilation, pads)

@@ -58,6 +58,14 @@ def crop_windows(padding: Any, sizes: Sequence[int], kernel: Sequence[int], stri
     return [(b, (n - 1) * s + e - b - a + (o or 0)) for n, s, e, (b, a), o in zip(sizes, stride, effs, pads, op)]
 
 
+def layer_windows(args: dict, sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                  dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`crop_windows` for a conv_transpose layer's arguments (its padding and output_padding)."""
+    raw = args.get("output_padding")
+    op = per_axis(raw, len(sizes), "output_padding") if raw is not None else (None,) * len(sizes)
+    return crop_windows(args.get("padding", 0), sizes, kernel, stride, dilation, op)
+
+
 def scatter_products(x: np.ndarray, weight: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
     """Every input element times every kernel tap: ``(spatial..., k..., filters)`` and the MACs."""
     rank = x.ndim - 2
@@ -107,9 +115,7 @@ def conv_transpose(x: np.ndarray, args: dict, ctx: RunCtx, rng: np.random.Genera
     groups = int(args.get("groups", 1))
     if cin % groups or filters % groups:
         raise ValueError(f"groups={groups} must divide C_in={cin} and filters={filters}")
-    raw = args.get("output_padding")
-    op = per_axis(raw, rank, "output_padding") if raw is not None else (None,) * rank
-    windows = crop_windows(args.get("padding", 0), x.shape[1:-1], kernel, stride, dilation, op)
+    windows = layer_windows(args, x.shape[1:-1], kernel, stride, dilation)
     weights = {"kernel": draw(rng, tuple(kernel) + (filters // groups, cin), he_scale(cin // groups * prod(kernel)))}
     out, macs = conv_transpose_nd(x, weights["kernel"], stride, dilation, windows, groups)
     if args.get("bias", True):

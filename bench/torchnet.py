@@ -6,8 +6,9 @@
 
 NET.json is written by :func:`net_doc` (the plan's layers: type, arguments, inputs, channels).
 Torch's own modules (Conv2d, BatchNorm2d in eval mode, MaxPool2d, Linear, ...) run the graph
-in NCHW; each activation is dropped after its last consumer, as the executor does. Optional:
-only the benchmark imports this file, and only when torch is installed.
+in NCHW; each activation is dropped after its last consumer, as the executor does. Only the
+benchmark imports this file; it imports torch only when a torch row is measured, so the benchmark
+runs without torch.
 """
 
 from __future__ import annotations

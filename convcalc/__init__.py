@@ -2,7 +2,7 @@
 
 The stages are the public API::
 
-    spec = convcalc.load("examples/seed_two_convs.yaml")   # or convcalc.spec.parse_source(...)
+    spec = convcalc.load("examples/seed-two-convs.yaml")   # or convcalc.spec.parse_source(...)
     plan = convcalc.infer(spec)                              # shapes, params, MACs (no numpy)
     report = convcalc.check(plan)                            # real numpy tensors (imports numpy)
 

@@ -46,7 +46,7 @@ BUDGETS: dict[str, Budget] = {
 @dataclass(frozen=True)
 class Limit:
     value: int
-    source: str  # "--max-params" or "budgets.params (net.yaml:4:11)"
+    source: str  # "--max-params" or "budgets.params in net.yaml:4:11"
 
 
 @dataclass(frozen=True)

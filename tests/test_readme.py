@@ -51,3 +51,17 @@ def test_console_block(doc, command, expected, monkeypatch):
         return
     assert output == expected
     assert code in (0, 1, 2)
+
+
+def test_the_package_docstring_example_runs(monkeypatch):
+    """``import convcalc``'s docstring shows the stages as the public API: its code must run."""
+    import textwrap
+
+    import convcalc
+
+    code = textwrap.dedent(convcalc.__doc__.split("::\n", 1)[1].split("\n\n", 1)[0]).strip()
+    monkeypatch.chdir(ROOT)
+    scope: dict = {"convcalc": convcalc}
+    exec(code, scope)
+    assert scope["plan"].params == 4800  # the seed's two convs: 160 + 4,640
+    assert scope["report"].passed

@@ -4,7 +4,7 @@ Per layer the quantities compared are: the output shape (the array's shape witho
 axis), the kernel shape (the main weight array's shape, canonical HWIO / dense (in, units)) and
 the bias shape whenever the plan or the op has one, the trainable and non-trainable parameter
 counts (``.size`` of the weight arrays, split by which arrays are trainable), the MACs (the
-M*K*N of every matmul the op performed) and, where the plan has one, the receptive field
+M*K*N of every matmul the op performed; for depthwise's einsum, output elements x taps) and, where the plan has one, the receptive field
 (measured by :mod:`.probe`). For the whole model: the peak of live activation elements, counted
 from the arrays the run holds (each freed after its last consumer), when every output shape
 agreed (the planned peak adds up the planned shapes). Nothing here calls the shape engine's

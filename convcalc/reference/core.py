@@ -5,8 +5,8 @@ in float32 (a list of arrays for a layer with several inputs), ``args`` the node
 arguments. The op draws its weights from ``rng`` (float32, once), runs the real computation and
 reports what it used: the output array, the weight arrays by name (the main weight is called
 ``kernel`` and the bias ``bias``), which weights are not trainable, and the multiply-accumulates
-of the weight products it actually performed (counted from the operand shapes by
-:func:`matmul`).
+of the weight products it actually performed (counted from the operand shapes: by
+:func:`matmul` for matmuls, as output elements x taps for depthwise's einsum).
 
 Adding a layer type is one function plus ``@register("name")`` (and optionally
 ``scratch=...`` for the memory estimate).

@@ -6,14 +6,16 @@ layer takes, over each window, the minimum of the lows and the maximum of the hi
 executor's own padding and windowing code (``resolve_pads``, ``pool_nd``, PyTorch's
 ``ceil_mode``, adaptive windows) with padding that reaches nothing. This is a conv with all
 weights one, read out as an interval, so no weight can cancel and no ReLU can hide a path.
-Depthwise and separable convs, pixel unshuffle (r x r blocks), zero padding and cropping have
-their windows too; elementwise and normalisation layers pass the intervals on; merges (add,
+Depthwise and separable convs, stride-1 transposed convs (a window over the input padded, or
+cropped, as the executor's crop leaves it), pixel unshuffle (r x r blocks), zero padding and
+cropping have their windows too; elementwise and normalisation layers pass the intervals on; merges (add,
 multiply, concat over channels) join them.
 
 The plan then says where every output unit's field lies: unit ``u`` covers
-``start + u*jump -+ (size-1)/2``. Where that interval lies inside the input, the probe must find
-exactly it (this checks size, jump and start at once); where it overhangs the input (padding),
-the probe's interval must lie within the overlap (dilation can leave its ends unused). One
+``start + u*jump -+ (size-1)/2``. Where that interval lies inside the span of input pixels the
+layer's units reach (the whole input, or less after a crop), the probe must find exactly it
+(this checks size, jump and start at once); where it overhangs that span (padding), the probe's
+interval must lie within the overlap (dilation can leave its ends unused). One
 ``receptive_field`` quantity per probed layer covers every unit and axis.
 
 Bound: the probe stops at the first layer with more than ``MAX_POSITIONS`` spatial positions

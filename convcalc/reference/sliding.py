@@ -2,7 +2,8 @@
 
 Arrays are ``(1, spatial..., C)``. Nothing here imports ``convcalc.layers``: the padding rules
 are derived again from their definitions, and output sizes are never computed by a formula for
-conv -- they are whatever ``sliding_window_view`` produces over the padded array.
+conv -- they are whatever ``sliding_window_view`` produces over the padded array (depthwise
+counts the same window starts with :func:`window_counts`, without building the view).
 
 Padding forms (per spatial axis, ``eff = d*(k-1)+1`` the dilated kernel extent):
 

@@ -19,7 +19,7 @@ def default_id(type_name: str, n: int) -> str:
 class LayerSpec:
     type: str  # canonical layer type name (aliases resolved)
     args: dict[str, Any]  # coerced arguments, defaults filled in
-    path: str  # "layers[3]" or "--conv #2"
+    path: str  # "layers[3]" or "--conv (layer flag #2)"
     loc: Loc
     arg_locs: dict[str, Loc] = field(default_factory=dict)
     id: str | None = None

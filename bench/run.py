@@ -3,7 +3,7 @@ and torch, conv and depthwise speed, weight drawing and memory.
 
     python bench/run.py [--runs 5] [--threads N] [--only startup,scale,...] [--write]
 
-Every timing is the median of --runs (at least 5) with min and max; whole processes run
+Every timing is the median of --runs (default 5; --write refuses fewer) with min and max; whole processes run
 interleaved after a warm-up (bench/measure.py). Torch and torchinfo rows appear when they are
 installed; nothing here needs them. --write puts the tables into bench/README.md, each under its
 own heading, with the machine, the load and the command.
@@ -180,6 +180,8 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated: " + ", ".join(SECTIONS))
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
+    if args.write and args.runs < 5:
+        parser.error("--write needs --runs 5 or more: the tables quote medians of at least 5 runs")
     set_threads(args.threads)  # before numpy or torch is imported
     # the default is every core; another thread count gets headings of its own
     suffix = "" if args.threads == (os.cpu_count() or 1) else f" ({args.threads} thread{'s' * (args.threads > 1)})"

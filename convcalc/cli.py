@@ -169,11 +169,14 @@ def _set_value(item: str) -> tuple[str, int]:
 
 
 def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, str | None]]) -> Any:
-    from .layers.basic import ACTIVATIONS
     from .spec import ModelSpec, flag_layer, load_file, parse_shape
     from .errors import Loc
 
-    spec = load_file(file) if file else ModelSpec(input=None, layers=[])
+    layer_flags = [_flag(flag, value, i) for i, (flag, value) in enumerate(flags)]
+    if file:  # the flags are expanded with the file's own layers: they may use its blocks
+        spec = load_file(file, layer_flags)
+    else:
+        spec = ModelSpec(input=None, layers=[flag_layer(f) for f in layer_flags])
     if opts["layout"]:
         spec.layout = opts["layout"]
     if opts["input_shape"]:
@@ -182,19 +185,26 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
     for item in opts["values"]:
         name, number = _set_value(item)
         spec.values[name] = number
-    for i, (flag, value) in enumerate(flags):
-        type_name, _ = LAYER_FLAGS[flag]
-        if flag == "--layer":
-            from .spec.compact import split_type
-
-            type_name, value = split_type(value or "")
-        elif flag == "--act":
-            name = (value or "").strip()
-            # a named activation type (relu, gelu, ...) stays itself; others go through `activation`,
-            # whose argument check rejects anything that is not an activation
-            type_name, value = (name, None) if name in ACTIVATIONS else ("activation", name)
-        spec.layers.append(flag_layer(type_name or "", value, i, flag))
     return spec
+
+
+def _flag(flag: str, value: str | None, index: int) -> Any:
+    """A layer flag as (type, the text after the type, its path in errors)."""
+    from .spec.model import Flag, flag_path
+
+    type_name, _ = LAYER_FLAGS[flag]
+    if flag == "--layer":
+        from .spec.compact import split_type
+
+        type_name, value = split_type(value or "")
+    elif flag == "--act":
+        from .layers.basic import ACTIVATIONS
+
+        name = (value or "").strip()
+        # a named activation type (relu, gelu, ...) stays itself; others go through `activation`,
+        # whose argument check rejects anything that is not an activation
+        type_name, value = (name, None) if name in ACTIVATIONS else ("activation", name)
+    return Flag(type_name or "", value, flag_path(flag, index))
 
 
 BUDGET_OPTIONS = ("max_params", "max_macs", "max_memory")  # the flags of budgets.BUDGETS

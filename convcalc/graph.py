@@ -59,9 +59,8 @@ def build(spec: ModelSpec) -> list[Node]:
     nodes: list[Node] = []
     prev = INPUT
     for i, (layer, ident) in enumerate(zip(spec.layers, ids)):
-        inputs = layer.inputs if layer.inputs is not None else [prev]
-        # layers appended after an expanded file continue from what its last entry names
-        prev = spec.output if spec.output and layer.inputs is not None else ident
+        inputs = layer.inputs if layer.inputs is not None else [prev]  # flags without a file
+        prev = ident
         for name in inputs:
             if name not in known:
                 raise SpecError(

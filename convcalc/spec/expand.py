@@ -12,6 +12,9 @@ Block uses, repeats and disabled entries are not layers: their ids are *aliases*
 that produces their output (a use's output is its last entry's), resolved by the graph. Every
 layer remembers its *scope*, the ids of the uses and repeats around it (outermost first).
 
+CLI layer flags given with a file are more top-level entries after the file's (located at
+``<cli>``, their arguments taken literally), so a flag may use one of the file's blocks.
+
 Expansion is bounded: at most ``MAX_LAYERS`` layers in all (an entry disabled by ``when`` counts
 as one, so no expansion is free) and ``MAX_NESTING`` nested uses.
 """
@@ -19,18 +22,20 @@ as one, so no expansion is free) and ``MAX_NESTING`` nested uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY
 from .blocks import ENTRY_KEYS, Block, bind_args
+from .compact import parse_compact
 from .expr import substitute
-from .model import Group, LayerSpec, default_id
+from .model import Flag, Group, LayerSpec, default_id
 from .source import Source
 
 MAX_LAYERS = 100_000
 MAX_NESTING = 16
 INPUT = "input"
+FLAGS = "<flags>"  # the CLI layer flags' place in the source's paths
 
 Leaf = Callable[[Source, dict, tuple, str], LayerSpec]
 
@@ -124,9 +129,10 @@ class Expander:
         self.output = INPUT
         self.types = set(REGISTRY) | set(ALIASES) | set(blocks)
 
-    def scope(self, scope: Scope, items: list[Any]) -> str:
-        """Expand one list of entries; returns the id its last entry names (the scope's output)."""
-        entries = [self._parse(scope, j, item) for j, item in enumerate(items)]
+    def scope(self, scope: Scope, items: list[Any], extra: Sequence[Entry] = ()) -> str:
+        """Expand one list of entries (then ``extra``, already parsed); returns the id its last
+        entry names (the scope's output)."""
+        entries = [self._parse(scope, j, item) for j, item in enumerate(items)] + list(extra)
         names = _names(entries, "block" if scope.prefix else "network")
         local = {name: scope.prefix + name for name in names}
         local[INPUT] = scope.input
@@ -155,6 +161,8 @@ class Expander:
             raise exc.located(loc=self.src.loc(entry.base + where), layer=entry.path)
 
     def args(self, entry: Entry, env: dict[str, Any]) -> Any:
+        if entry.base[:1] == (FLAGS,):  # a flag's arguments are literal, with a file or without
+            return entry.raw
         if isinstance(entry.raw, dict):
             return {k: self.sub(entry, v, env, (entry.key, k), str(k)) for k, v in entry.raw.items()}
         return self.sub(entry, entry.raw, env, (entry.key,), None)
@@ -227,11 +235,32 @@ class Expander:
         self.aliases[full] = self.scope(inner, block.layers)
 
 
-def expand(src: Source, blocks: dict[str, Block], items: list[Any], leaf: Leaf) -> Expander:
-    """Expand the top-level ``items``; the result holds the layers, groups and aliases."""
+def _flag_entry(src: Source, flag: Flag, index: int, types: set[str], blocks: dict[str, Block]) -> Entry:
+    """A CLI layer flag as one more top-level entry. Every position under its path is ``<cli>``;
+    a block's arguments are ``key=value`` pairs (``--layer 'basic filters=32,stride=2'``)."""
+    loc = Loc("<cli>")
+    src.locs[(FLAGS,)] = loc
+    if flag.type not in types:
+        raise SpecError(f"unknown layer type '{flag.type}'", loc=loc, layer=flag.path, hint=did_you_mean(flag.type, types))
+    raw: Any = flag.text or None
+    if flag.type in blocks and raw is not None:
+        try:
+            size, raw = parse_compact(raw)
+        except SpecError as exc:
+            raise exc.located(loc=loc, layer=flag.path)
+        if size is not None:
+            raise SpecError(f"block {flag.type} takes key=value arguments, not a leading size ({flag.text!r})", loc=loc,
+                            layer=flag.path, hint=f"e.g. --layer '{flag.type} {next(iter(blocks[flag.type].args), 'arg')}=...'")
+    return Entry(flag.type, flag.type, raw, None, None, {flag.type: raw}, (FLAGS, index), flag.path, loc)
+
+
+def expand(src: Source, blocks: dict[str, Block], items: list[Any], leaf: Leaf, flags: Sequence[Flag] = ()) -> Expander:
+    """Expand the top-level ``items``, then the CLI layer ``flags``; the result holds the layers,
+    groups and aliases."""
     expander = Expander(src, blocks, leaf)
     top = Scope("", {}, (), "", ("layers",), INPUT)
-    expander.output = expander.scope(top, items)
+    extra = [_flag_entry(src, flag, i, expander.types, blocks) for i, flag in enumerate(flags)]
+    expander.output = expander.scope(top, items, extra)
     used = {group.type for group in expander.groups.values() if group.kind == "block"}
     for name, block in blocks.items():
         if name not in used:  # its layers would never be checked: say so instead of ignoring them

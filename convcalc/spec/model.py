@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import Loc
 
 Size = int | str  # an int, or a symbol name such as "T"
+
+
+class Flag(NamedTuple):
+    """A CLI layer flag: the layer type (or, with a file, one of its blocks), the text after the
+    type (``3x3x16,s=2``, or None) and how errors name it (:func:`flag_path`)."""
+
+    type: str
+    text: str | None
+    path: str
+
+
+def flag_path(flag: str, index: int) -> str:
+    """How errors name a layer flag: ``--conv (layer flag #2)``."""
+    return f"{flag} (layer flag #{index + 1})"
 
 
 def default_id(type_name: str, n: int) -> str:

@@ -7,14 +7,14 @@ the exact file, line and field. Unknown keys are errors with a "did you mean".
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import Loc, SpecError, did_you_mean, show
 from ..input_limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
 from ..layers.base import REQUIRED
 from .compact import parse_compact
-from .model import LayerSpec, ModelSpec, Size
+from .model import Flag, LayerSpec, ModelSpec, Size
 from .source import Source
 
 TOP_KEYS = ("name", "input", "layout", "kernel_layout", "blocks", "layers", "set", "budgets")
@@ -171,7 +171,9 @@ def _kind(value: Any) -> str:
     return next((word for t, word in kinds if isinstance(value, t)), type(value).__name__)
 
 
-def parse_source(src: Source) -> ModelSpec:
+def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
+    """The spec of a parsed YAML file; ``flags`` (CLI layer flags) are appended to its top-level
+    layers and expanded with them, so that a flag may also use one of the file's blocks."""
     data = src.data
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping with 'input' and 'layers', got {_kind(data)} {show(data)}", loc=src.loc(()))
@@ -190,7 +192,7 @@ def parse_source(src: Source) -> ModelSpec:
     from .blocks import parse_blocks
     from .expand import expand
 
-    expanded = expand(src, parse_blocks(src), layers, _entry)
+    expanded = expand(src, parse_blocks(src), layers, _entry, flags)
     return ModelSpec(
         input=shape,
         layers=expanded.layers,
@@ -235,18 +237,19 @@ def _read(path: str) -> str:
                         loc=Loc(path)) from None
 
 
-def load_file(path: str) -> ModelSpec:
+def load_file(path: str, flags: Sequence[Flag] = ()) -> ModelSpec:
+    """The spec in the YAML file at ``path``, with the CLI layer ``flags`` appended to its layers."""
     from .yamlsrc import load_yaml  # PyYAML only when there is a file
 
-    return parse_source(load_yaml(_read(path), path))
+    return parse_source(load_yaml(_read(path), path), flags)
 
 
-def flag_layer(type_name: str, text: str | None, index: int, flag: str) -> LayerSpec:
-    """One CLI layer flag (``--conv 3x3x16,s=2``) as a LayerSpec located at ``<cli>``."""
-    loc = Loc("<cli>")
-    path = f"{flag} (layer flag #{index + 1})"
+def flag_layer(flag: Flag) -> LayerSpec:
+    """One CLI layer flag (``--conv 3x3x16,s=2``) as a LayerSpec located at ``<cli>`` (the flags
+    of a spec without a file; with a file they are expanded with it, see :func:`load_file`)."""
+    loc, path = Loc("<cli>"), flag.path
     try:
-        name, args = coerce_args(type_name, text or None, loc, {})
+        name, args = coerce_args(flag.type, flag.text or None, loc, {})
     except SpecError as exc:
         raise exc.located(loc=loc, layer=path)
     return LayerSpec(name, args, path, loc)

@@ -2,8 +2,8 @@
 use one of the file's blocks. A flag must give exactly what the same entry appended to the file's
 ``layers`` gives: same ids, inputs, shapes and counts.
 
-The block is ResNet's basic block; a use with stride 2 over c channels to f filters has
-9*c*f + 9*f*f conv weights, a c*f projection and two batchnorms of 4*f each.
+The block is ResNet's basic block (test_blocks.BASIC); a use with stride 2 over c channels to f
+filters has 9*c*f + 9*f*f conv weights, a c*f projection and two batchnorms of 4*f each.
 """
 
 import json
@@ -11,23 +11,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from test_blocks import BASIC  # ResNet's basic block
+
 from convcalc.cli import main
 
-NET = """\
-input: 8x8x4
-blocks:
-  basic:
-    args: {filters: required, stride: 1}
-    layers:
-      - {conv: {filters: "${filters}", kernel: 3, stride: "${stride}", padding: 1, bias: false}}
-      - batchnorm
-      - relu
-      - {conv: {filters: "${filters}", kernel: 3, padding: 1, bias: false}}
-      - {id: main, batchnorm: }
-      - {id: short, from: input, conv: {filters: "${filters}", kernel: 1, stride: "${stride}", bias: false},
-         when: "${stride != 1}"}
-      - {add: , from: [main, short]}
-      - relu
+NET = BASIC.replace("input: 10x12x4", "input: 8x8x4") + """\
 layers:
   - {id: stem, conv: {filters: 4, kernel: 3, padding: 1}}
   - {id: stage1, basic: {filters: 4}}
@@ -84,7 +72,7 @@ def test_block_flag_errors_name_the_flag(tmp_path, flag, message):
 def test_an_error_inside_the_block_names_the_flag_and_the_file_line(tmp_path):
     result = run(tmp_path, NET, "--flatten", "--layer", "basic filters=8")
     assert result.exit_code == 2
-    assert result.output.startswith(f"error: {tmp_path / 'net.yaml'}:6:9: --layer (layer flag #2) (basic basic1) > "
+    assert result.output.startswith(f"error: {tmp_path / 'net.yaml'}:7:9: --layer (layer flag #2) (basic basic1) > "
                                     "layers[0] (conv): conv needs an input with spatial axes")
 
 

@@ -286,7 +286,8 @@ def plan(ctx: click.Context, file: str | None, **opts: Any) -> None:
 @main.command(cls=LayerFlagCommand)
 @click.argument("file", required=False, type=click.Path(dir_okay=True))
 @_common_options
-@click.option("--seed", default=0, show_default=True, help="seed for the random weights and input")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="seed (0 or more) for the random weights and input")
 @click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True,
               help="torch: also rerun every layer in PyTorch and compare the outputs (pip install 'convcalc[torch]')")
 @click.option("--max-check-memory", type=Quantity(unit_bytes=True), metavar="BYTES",

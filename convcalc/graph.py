@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 
-from .errors import SpecError, did_you_mean
+from .errors import Loc, SpecError, did_you_mean
 from .layers import Node, lookup
 from .spec import LayerSpec, ModelSpec
 from .spec.model import default_id
@@ -40,20 +40,33 @@ def _ids(spec: ModelSpec) -> list[str]:
 
 
 def resolve(name: str, aliases: dict[str, str], layer: LayerSpec | None = None) -> str:
-    """Follow aliases (block uses, repeats, entries disabled by ``when``) to the layer they name."""
-    trail = [name]
+    """Follow aliases (block uses, repeats, entries disabled by ``when``) to the layer they name.
+
+    Every alias on the way is then pointed at that layer directly, so a chain is walked once
+    however many names on it are resolved (a block whose entries are all disabled, repeated
+    1,000 times, is a chain of 1,000 aliases)."""
+    trail, seen = [name], {name}
     while name in aliases:
         name = aliases[name]
-        if name in trail:
+        if name in seen:
             cycle = " <- ".join(trail[trail.index(name):] + [name])
             raise SpecError(f"the layers form a cycle: {cycle}", loc=layer.loc if layer else None,
                             layer=layer.path if layer else None, field="from")
         trail.append(name)
+        seen.add(name)
+    for alias in trail[:-1]:
+        aliases[alias] = name
     return name
 
 
 def build(spec: ModelSpec) -> list[Node]:
     """The nodes of ``spec`` in an order where every input comes before its consumer."""
+    if not spec.layers:  # nothing to plan or check (a check would compare a peak with no arrays)
+        disabled = bool(spec.aliases)
+        raise SpecError("the network has no layers" + (": every entry is disabled by when" if disabled else ""),
+                        loc=Loc(spec.file) if spec.file else Loc("<cli>"),
+                        hint=("add entries to the file's layers: or " if spec.file else "add ")
+                        + "layer flags such as --conv 3x3x16 or --layer 'TYPE ARGS'")
     ids = _ids(spec)
     known = set(ids) | {INPUT} | set(spec.aliases)
     nodes: list[Node] = []

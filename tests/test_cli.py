@@ -96,6 +96,12 @@ def test_bad_input_exit_2_with_one_clear_line(args, line):
     assert "Traceback" not in result.output
 
 
+def test_a_negative_seed_is_a_usage_error():
+    result = run("check", "--input", "8x8x1", "--conv", "3x3x2", "--seed", "-1")
+    assert result.exit_code == 2  # numpy's generator refused it: exit 3 (internal error) before
+    assert result.output.splitlines()[0] == "error: <cli>: Invalid value for '--seed': -1 is not in the range x>=0."
+
+
 YAML_ERRORS = [
     ("input: 28x28x1\nlayers:\n  - conv: {filters: 16, kernel: 3, stirde: 2}\n",
      "error: {f}:3:36: layers[0], field 'stirde': unknown argument for conv 'stirde'", "did you mean 'stride'?"),

@@ -81,7 +81,16 @@ HOSTILE = [
     ("conv-size-as-a-key", "input: 1x1\nlayers:\n  - conv: {size: 1, bias: false}\n",  # found by test_fuzz
      2, "error: {f}:3:18: layers[0] (conv), field 'size': compact size 1 has 1 part; a 1D input needs 2: kxfilters "
         "(e.g. 3x16)"),
+    ("reserved-symbol", "input: [if, 8, 3]\nlayers: [relu]\n",
+     2, "error: {f}:1:8: field 'input': 'if' in input shape ['if', 8, 3] cannot name a size: ceil, floor and "
+        "Python keywords are reserved"),
+    ("no-layers", "input: 8x8x2\n", 2, "error: {f}: the network has no layers"),
     # blocks, repeat and ${...} (expansion limits: convcalc/spec/expand.py, expr.py)
+    ("every-entry-disabled", "input: 8x8x2\nlayers:\n  - {relu: , when: false}\n",
+     2, "error: {f}: the network has no layers: every entry is disabled by when"),
+    ("disabled-chain",  # a chain of 20,000 aliases, resolved once (it was walked once per name on it: cubic)
+     "input: 8x8x2\nblocks:\n  c0:\n    layers:\n      - {relu: , when: false}\nlayers:\n  - {c0: , repeat: 20000}\n"
+     "  - relu\n", 0, "model: input 8x8x2 (hwc), kernels hwio"),
     ("huge-repeat", "input: 8x8x1\nlayers:\n  - {relu: , repeat: 1000000000}\n",
      2, "error: {f}:3:5: layers[0]: the network expands to more than 100,000 layers"),
     ("nested-repeats", "blocks:\n  b:\n    layers:\n      - {relu: , repeat: 400}\ninput: 8x8x1\nlayers:\n  - {b: , repeat: 400}\n",

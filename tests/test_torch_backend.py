@@ -182,6 +182,17 @@ def test_tolerance_and_difference():
     assert max_difference(np.array([np.nan], np.float32), np.array([1], np.float32)) == float("inf")
 
 
+@needs_torch
+@pytest.mark.parametrize("flags, missing", [(["--conv", "2x2x2x2x3"], "conv4d"), (["--maxpool", "2"], "max_pool4d")])
+def test_a_rank_pytorch_lacks_is_refused_not_a_disagreement(flags, missing):
+    # PyTorch has convs and pools for 1-3 spatial axes; numpy runs any rank. Exit 3 before.
+    result = CliRunner().invoke(main, ["check", "--input", "4x4x4x4x2", *flags, "--backend", "torch"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: {flags[0]} (layer flag #1) ({flags[0][2:]}): the torch backend cannot cross-check it: PyTorch has "
+        f"no {missing} (4 spatial axes)")
+
+
 def test_without_torch_check_says_how_to_enable_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
     result = CliRunner().invoke(main, ["check", "--input", "8x8x1", "--conv", "3x3x2", "--backend", "torch"])

@@ -37,10 +37,10 @@ from __future__ import annotations
 from typing import Any
 
 from .expr import (Dim, Expr, UnboundSymbolError, ceil_div, degree, evaluate, floor_div, function, is_concrete,
-                   period, substitute, symbol, symbols, to_str)
+                   is_symbol_name, period, substitute, symbol, symbols, to_str)
 
 __all__ = ["Dim", "Expr", "UnboundSymbolError", "ceil_div", "degree", "evaluate", "floor_div",
-           "function", "is_concrete", "parse", "period", "substitute", "symbol", "symbols",
+           "function", "is_concrete", "is_symbol_name", "parse", "period", "substitute", "symbol", "symbols",
            "to_str"]
 
 

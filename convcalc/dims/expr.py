@@ -101,10 +101,14 @@ class Expr:
 Dim = int | Expr
 
 
+def is_symbol_name(name: object) -> bool:
+    """Whether ``name`` can name a symbol: an identifier other than ceil, floor or a keyword."""
+    return isinstance(name, str) and name.isidentifier() and not iskeyword(name) and name not in _RESERVED
+
+
 def symbol(name: str) -> Expr:
     """A positive-integer symbol; name is an identifier, not ceil, floor or a keyword."""
-    if not isinstance(name, str) or not name.isidentifier() or iskeyword(name) \
-            or name in _RESERVED:
+    if not is_symbol_name(name):
         raise ValueError(f"invalid symbol name {name!r}: need an identifier other than "
                          "ceil, floor or a Python keyword")
     return Expr((((((_SYM, name), 1),), 1),))

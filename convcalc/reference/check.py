@@ -255,7 +255,10 @@ def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], Non
             ) from exc
         if cross is not None:
             report.compared += 1
-            bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
+            try:
+                bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
+            except CheckError as exc:  # a layer the cross-check cannot run (PyTorch has no conv4d)
+                raise exc.located(layer=f"{node.path} ({node.type})")
             if bad is not None:
                 report.mismatches.append(Mismatch(i, node.id, "values", *bad))
         del ins

@@ -69,6 +69,17 @@ def _f() -> Any:
     return F
 
 
+def _nd(name: str, rank: int) -> Any:
+    """``F.<name><rank>d`` (conv2d, max_pool3d...). PyTorch has them for 1-3 spatial axes only: for
+    another rank the cross-check cannot run, which is not a disagreement (exit 2, as for a layer
+    type the backend does not implement)."""
+    fn = getattr(_f(), f"{name}{rank}d", None)
+    if fn is None:
+        raise CheckError(f"the torch backend cannot cross-check it: PyTorch has no {name}{rank}d "
+                         f"({rank} spatial axes)", hint="check it without --backend torch (numpy runs any rank)")
+    return fn
+
+
 def _explicit_pad(t: Any, pads: tuple[tuple[int, int], ...], value: float = 0.0) -> Any:
     """F.pad wants the last axis first: (w_before, w_after, h_before, h_after, ...)."""
     flat = [p for pair in reversed(pads) for p in pair]
@@ -97,7 +108,7 @@ def conv(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layo
     if native is None:
         t, native = _explicit_pad(t, pads), (0,) * rank
     bias = weights.get("bias")
-    conv_fn = getattr(_f(), f"conv{rank}d")
+    conv_fn = _nd("conv", rank)
     out = conv_fn(t, oihw(w), None if bias is None else _tensor(bias), stride, native, dilation, int(args.get("groups", 1)))
     return from_torch(out)
 
@@ -119,9 +130,9 @@ def _pool(op: str) -> TorchOp:
         if op == "max":
             if native is None:
                 t, native = _explicit_pad(t, pads, float("-inf")), (0,) * rank
-            out = getattr(_f(), f"max_pool{rank}d")(t, kernel, stride, native, dilation, ceil_mode)
+            out = _nd("max_pool", rank)(t, kernel, stride, native, dilation, ceil_mode)
             return from_torch(out)
-        pool = getattr(_f(), f"avg_pool{rank}d")
+        pool = _nd("avg_pool", rank)
         if native is not None:
             return from_torch(pool(t, kernel, stride, native, ceil_mode, count_include_pad=False))
         # asymmetric padding: sum over zero-padded windows divided by the real elements counted

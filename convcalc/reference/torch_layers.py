@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .sliding import per_axis, resolve_pads
-from .torch_backend import _explicit_pad, _f, _symmetric, _tensor, from_torch, oihw, register, to_torch
+from .torch_backend import _explicit_pad, _f, _nd, _symmetric, _tensor, from_torch, oihw, register, to_torch
 from .transpose import crop_windows
 
 Weights = dict[str, np.ndarray]
@@ -43,7 +43,7 @@ def _grouped_conv(t: Any, hwio: np.ndarray, bias: Any, args: dict, groups: int) 
     native = _symmetric(pads)
     if native is None:
         t, native = _explicit_pad(t, pads), (0,) * rank
-    return getattr(_f(), f"conv{rank}d")(t, oihw(hwio), bias, stride, native, dilation, groups)
+    return _nd("conv", rank)(t, oihw(hwio), bias, stride, native, dilation, groups)
 
 
 def _depthwise(t: Any, kernel: np.ndarray, bias: Any, args: dict) -> Any:
@@ -61,7 +61,7 @@ def depthwise_conv(ins: list[np.ndarray], args: dict, weights: Weights, layout: 
 def separable_conv(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
     mid = _depthwise(to_torch(ins[0]), weights["kernel"], None, args)  # no depthwise bias (Keras)
     pointwise = weights["pointwise"]
-    return from_torch(getattr(_f(), f"conv{mid.ndim - 2}d")(mid, oihw(pointwise), _bias(weights)))
+    return from_torch(_nd("conv", mid.ndim - 2)(mid, oihw(pointwise), _bias(weights)))
 
 
 @register("conv_transpose")
@@ -74,7 +74,7 @@ def conv_transpose(ins: list[np.ndarray], args: dict, weights: Weights, layout: 
     raw = args.get("output_padding")
     given = per_axis(raw, rank, "output_padding") if raw is not None else None
     padding = args.get("padding", 0)
-    fn = getattr(_f(), f"conv_transpose{rank}d")
+    fn = _nd("conv_transpose", rank)
     groups = int(args.get("groups", 1))
     native = None if isinstance(padding, str) and padding in ("same", "valid") else _symmetric(
         resolve_pads(padding, sizes, kernel, stride, dilation))
@@ -92,7 +92,7 @@ def _adaptive(op: str):
     def run(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
         t = to_torch(ins[0])
         rank = t.ndim - 2
-        return from_torch(getattr(_f(), f"adaptive_{op}_pool{rank}d")(t, per_axis(args["output"], rank, "output")))
+        return from_torch(_nd(f"adaptive_{op}_pool", rank)(t, per_axis(args["output"], rank, "output")))
 
     return run
 
@@ -128,9 +128,9 @@ def _pixel(inverse: bool):
             return from_torch((_f().pixel_unshuffle if inverse else _f().pixel_shuffle)(t, r))
         if inverse:  # channel c*r^d + i of the output reads offset i of c's r^d block
             c = t.shape[1]
-            return from_torch(getattr(_f(), f"conv{rank}d")(t, _one_hot(c, r, rank), None, r, 0, 1, c))
+            return from_torch(_nd("conv", rank)(t, _one_hot(c, r, rank), None, r, 0, 1, c))
         c = t.shape[1] // r**rank  # channel c*r^d + i of the input goes to offset i of c's block
-        return from_torch(getattr(_f(), f"conv_transpose{rank}d")(t, _one_hot(c, r, rank), None, r, 0, 0, c))
+        return from_torch(_nd("conv_transpose", rank)(t, _one_hot(c, r, rank), None, r, 0, 0, c))
 
     return run
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from ..dims import is_symbol_name
 from ..errors import Loc, SpecError, did_you_mean, show
 from ..input_limits import MAX_FILE_BYTES, check_int, int_from_text
 from ..layers import lookup
@@ -55,6 +56,9 @@ def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
                 f"size {show(item)} in input shape {show(value)} is neither a positive integer nor a name",
                 loc=loc, field="input", hint="write sizes like 28x28x1, or Tx80x3 with a symbol T",
             )
+        if isinstance(item, str) and not is_symbol_name(item):
+            raise SpecError(f"{item!r} in input shape {show(value)} cannot name a size: ceil, floor and Python "
+                            "keywords are reserved", loc=loc, field="input", hint="choose another symbol name, e.g. T")
         sizes.append(item)
     return tuple(sizes)
 

@@ -72,6 +72,15 @@ def _freeze_when_the_command_ends() -> None:
         _exit_hook.append(True)
 
 
+def _print_what_the_console_can() -> None:
+    """On a console whose encoding is not UTF-8 (cp1252, latin-1, ascii), print a character it
+    cannot show (a check mark, a layer id in another script) as '?' instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 class LayerFlagCommand(UniformErrors, click.Command):
     """A command that remembers the order of its layer flags."""
 
@@ -272,6 +281,7 @@ def main() -> None:
     spec, input or usage, or check refused to run; 3 internal error (a bug: please report it).
     """
     _freeze_when_the_command_ends()
+    _print_what_the_console_can()
 
 
 @main.command(cls=LayerFlagCommand)

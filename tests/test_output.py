@@ -4,6 +4,7 @@ without cutting a number, csv, --quiet, --output, usage errors, exit codes, shel
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -232,3 +233,16 @@ def test_shell_completion_script_and_candidates():
     env = {"_CONVCALC_COMPLETE": "bash_complete", "COMP_WORDS": "convcalc plan --format ", "COMP_CWORD": "3"}
     words = CliRunner(env=env).invoke(main, [], prog_name="convcalc").output.split()
     assert words == ["plain,table", "plain,json", "plain,markdown", "plain,csv"]
+
+
+@pytest.mark.parametrize("encoding, cell, layer_id", [("latin-1", "ok", "caf\xe9"), ("ascii", "ok", "caf?"),
+                                                      ("utf-8", "\u2713", "caf\xe9")])
+def test_a_console_without_utf8_gets_what_it_can_print(tmp_path, encoding, cell, layer_id):
+    # a cp1252/latin-1 console has no check mark: exit 3 (UnicodeEncodeError) before
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 8x8x1\nlayers:\n  - {id: caf\xe9, conv: 3x3x2}\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING=encoding, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "convcalc", "check", str(spec)], capture_output=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.decode(encoding).splitlines() if line.lstrip("| ").startswith("0 "))
+    assert re.search(rf"[\s|]{cell}[\s|]*$", row) and layer_id in row, row

@@ -23,6 +23,19 @@ def shape_json(shape: Any) -> list[int | str] | None:
     return None if shape is None else [dim_json(s) for s in shape]
 
 
+def check_cell(issues: list[str]) -> str:
+    """The check column: a check mark, or a cross and what disagrees. ASCII ("ok", "x") when
+    stdout's encoding has no check mark (a cp1252 console), where the mark could not be printed."""
+    import sys
+
+    try:
+        ok, bad = "✓", "✗ "
+        (ok + bad).encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        ok, bad = "ok", "x "
+    return bad + ", ".join(issues) if issues else ok
+
+
 def num(x: Dim) -> str:
     """An int with thousands separators, or a symbolic expression."""
     return f"{int(x):,}" if is_concrete(x) else to_str(x)

@@ -16,7 +16,7 @@ from typing import Any, Union
 from ..dims import Dim
 from ..engine import LayerPlan, Plan, display_shape
 from ..spec.model import Group
-from .common import explain_lines, num, size_text
+from .common import check_cell, explain_lines, num, size_text
 from .summary import cells
 
 
@@ -112,7 +112,7 @@ def group_cells(plan: Plan, row: GroupRow, bad: dict[int, list[str]]) -> dict[st
         "RF": rf_text(out_layer.rf),
         "act. elements": num(elements),
         "act. bytes": num(bytes_of(plan, elements)),
-        "check": ("✗ " + ", ".join(issues)) if issues else "✓",
+        "check": check_cell(issues),
     }
 
 

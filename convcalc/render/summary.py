@@ -8,7 +8,7 @@ from ..engine import DTYPE_BYTES, Plan
 from ..fields import rf_text
 from ..memory import bytes_of, naive_elements
 from .columns import headers
-from .common import MACS_NOTE, mismatch_text, nbytes, num, peak_bytes
+from .common import MACS_NOTE, check_cell, mismatch_text, nbytes, num, peak_bytes
 
 
 def totals_lines(plan: Plan) -> list[str]:
@@ -121,7 +121,7 @@ def cells(plan: Plan, lp: Any, report: Any, bad: dict[int, list[str]]) -> dict[s
         "RF": rf_text(lp.rf),
         "act. elements": num(lp.activation_elements),
         "act. bytes": num(bytes_of(plan, lp.activation_elements)),
-        "check": ("✗ " + ", ".join(issues)) if issues else "✓",
+        "check": check_cell(issues),
     }
 
 

@@ -29,7 +29,7 @@ def _table(plan: Plan, report: Any, shown: list[Any], names: list[str], plain: b
         # Text, not markup: a layer id such as "[red]" or "[/x]" is shown as written
         texts = {name: Text(value.replace(",", "") if plain and name in RIGHT else value) for name, value in row.items()}
         if "check" in row:
-            texts["check"].stylize("green" if row["check"] == "✓" else "red")
+            texts["check"].stylize("green" if row["check"] in ("✓", "ok") else "red")
         table.add_row(*(texts[name] for name in names))
     return table
 

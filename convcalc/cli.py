@@ -206,6 +206,7 @@ def _flag(flag: str, value: str | None, index: int) -> Any:
         from .spec.compact import split_type
 
         type_name, value = split_type(value or "")
+        value = value or None  # `--layer relu`: the type alone
     elif flag == "--act":
         from .layers.basic import ACTIVATIONS
 

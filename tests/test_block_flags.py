@@ -93,3 +93,11 @@ def test_flags_are_literal_with_a_file_as_without(tmp_path, flags, message):
     result = run(tmp_path, NET, *flags)
     assert result.exit_code == 2
     assert result.output.startswith(message)
+
+
+def test_a_block_argument_named_like_a_short_key_is_itself(tmp_path):
+    # on layers, s= p= d= g= k= f= are stride, padding...; a block's argument k is k (it became 'kernel')
+    text = ("input: 8x8x2\nblocks:\n  blk:\n    args: {k: 1}\n    layers:\n      - {conv: {filters: 2, kernel: \"${k}\"}}\n"
+            "layers:\n  - blk\n")
+    kernels = [x["kernel_shape"] for x in layers(run(tmp_path, text, "--layer", "blk k=3", "--format", "json"))]
+    assert kernels == [[1, 1, 2, 2], [3, 3, 2, 2]]

@@ -85,6 +85,13 @@ ERRORS = [
     (["--input", "28x28x1", "--conv", "3x3x16,groups=3"],
      "error: <cli>: --conv (layer flag #1) (conv), field 'groups': groups=3 does not divide the input channels (1)"),
     (["--input", "28x28x1", "--set", "T=x"], "error: <cli>: field 'set': --set expects NAME=POSITIVE_INT, got 'T=x'"),
+    # a compact size and a key for the same argument: neither silently wins (the key did, but for conv)
+    (["--input", "4x4x3", "--dense", "10,units=20"],
+     "error: <cli>: --dense (layer flag #1), field 'units': units is given twice: in the compact size 10 and as units=20"),
+    (["--input", "4x4x3", "--dropout", ""],  # it took the default rate
+     "error: <cli>: --dropout (layer flag #1): the arguments of dropout are an empty string"),
+    (["--input", "4x4x3", "--act", "relu,fn=tanh"],
+     "error: <cli>: --act (layer flag #1), field 'fn': fn is given twice: in the compact size 'relu' and as fn='tanh'"),
 ]
 
 

@@ -36,8 +36,9 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def parse_compact(text: str) -> tuple[Any, dict[str, Any]]:
-    """Split ``3x3x16,stride=2`` into the leading size (or None) and the keyword arguments."""
+def parse_compact(text: str, short_keys: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Split ``3x3x16,stride=2`` into the leading size (or None) and the keyword arguments;
+    ``short_keys``: read ``s=2`` as ``stride=2`` (layer arguments, not a block's own)."""
     size: Any = None
     kwargs: dict[str, Any] = {}
     parts = [p.strip() for p in text.split(",")] if text.strip() else []
@@ -51,7 +52,8 @@ def parse_compact(text: str) -> tuple[Any, dict[str, Any]]:
             size = parse_value(part)
             continue
         key, _, value = part.partition("=")
-        key = SHORT_KEYS.get(key.strip(), key.strip())
+        key = key.strip()
+        key = SHORT_KEYS.get(key, key) if short_keys else key
         if key in kwargs:
             raise SpecError(f"'{key}' is given twice in '{text}'")
         kwargs[key] = parse_value(value)

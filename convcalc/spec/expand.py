@@ -242,10 +242,10 @@ def _flag_entry(src: Source, flag: Flag, index: int, types: set[str], blocks: di
     src.locs[(FLAGS,)] = loc
     if flag.type not in types:
         raise SpecError(f"unknown layer type '{flag.type}'", loc=loc, layer=flag.path, hint=did_you_mean(flag.type, types))
-    raw: Any = flag.text or None
+    raw: Any = flag.text
     if flag.type in blocks and raw is not None:
         try:
-            size, raw = parse_compact(raw)
+            size, raw = parse_compact(raw, short_keys=False)  # a block names its own arguments
         except SpecError as exc:
             raise exc.located(loc=loc, layer=flag.path)
         if size is not None:

@@ -96,6 +96,9 @@ def _coerce_args(
         layer_type = lookup(type_name)
     except SpecError as exc:
         raise exc.located(loc=loc)
+    if isinstance(raw, str) and not raw.strip():  # `dropout: ''`: not the same as leaving it out
+        raise SpecError(f"the arguments of {layer_type.name} are an empty string", loc=loc,
+                        hint=f"leave them out for the defaults (- {layer_type.name}), or give them")
     if raw is None:
         given: dict[str, Any] = {}
     elif isinstance(raw, dict):
@@ -109,10 +112,14 @@ def _coerce_args(
                     hint=f"write its arguments as key=value: {', '.join(layer_type.args) or 'none'}",
                 )
             try:
-                given = {**layer_type.compact(size), **given}
+                from_size = layer_type.compact(size)
             except SpecError as exc:
                 exc.field = exc.field or "size"
                 raise exc.located(loc=loc)
+            for name in from_size.keys() & given.keys():  # neither may silently win
+                raise SpecError(f"{name} is given twice: in the compact size {show(size)} and as "
+                                f"{name}={show(given[name])}", loc=loc, field=name)
+            given = {**from_size, **given}
     args: dict[str, Any] = {}
     schema = layer_type.args
     keys = key_locs or arg_locs
@@ -253,7 +260,7 @@ def flag_layer(flag: Flag) -> LayerSpec:
     of a spec without a file; with a file they are expanded with it, see :func:`load_file`)."""
     loc, path = Loc("<cli>"), flag.path
     try:
-        name, args = coerce_args(flag.type, flag.text or None, loc, {})
+        name, args = coerce_args(flag.type, flag.text, loc, {})
     except SpecError as exc:
         raise exc.located(loc=loc, layer=path)
     return LayerSpec(name, args, path, loc)

@@ -98,6 +98,15 @@ def test_an_unused_block_is_an_error_not_silently_unchecked():
     assert err.value.format().splitlines()[0] == "test.yaml:4:3: blocks.basic: block 'basic' is defined but never used"
 
 
+def test_a_block_turned_off_by_when_is_used_not_forgotten():
+    # an optional squeeze-excite block, off in this configuration: the spec is valid (it was
+    # refused as "defined but never used"); turned on, its layer is there
+    text = ("input: 8x8x4\nblocks:\n  se:\n    layers:\n      - conv: 1x1x4\n  stage:\n    args: {use_se: false}\n"
+            "    layers:\n      - conv: 3x3x4,padding=same\n      - {se: , when: \"${use_se}\"}\nlayers:\n  - %s\n")
+    assert ids(plan_yaml(text % "stage")) == ["stage1.conv1"]
+    assert ids(plan_yaml(text % "{stage: {use_se: true}}")) == ["stage1.conv1", "stage1.se1.conv1"]
+
+
 def test_ids_inside_a_use_are_local():
     plan = plan_yaml(net("conv: 1x1x4", "{basic: {filters: 4}}", "{basic: {filters: 4}}"))
     inputs = {lp.node.id: lp.node.inputs for lp in plan.layers}

@@ -127,6 +127,7 @@ class Expander:
         self.aliases: dict[str, str] = {}
         self.count = 0
         self.output = INPUT
+        self.disabled_uses: set[str] = set()  # blocks named by an entry that `when` turned off
         self.types = set(REGISTRY) | set(ALIASES) | set(blocks)
 
     def scope(self, scope: Scope, items: list[Any], extra: Sequence[Entry] = ()) -> str:
@@ -184,6 +185,8 @@ class Expander:
                                 loc=entry.loc, layer=entry.path, field="when")
             self.tick(entry)  # a disabled entry counts as a layer, so no expansion is free
             self.aliases[full] = inputs[0]
+            if entry.type in self.blocks:
+                self.disabled_uses.add(entry.type)
         elif "repeat" in entry.item:
             self.repeat(scope, entry, full, inputs)
         else:
@@ -261,7 +264,8 @@ def expand(src: Source, blocks: dict[str, Block], items: list[Any], leaf: Leaf, 
     top = Scope("", {}, (), "", ("layers",), INPUT)
     extra = [_flag_entry(src, flag, i, expander.types, blocks) for i, flag in enumerate(flags)]
     expander.output = expander.scope(top, items, extra)
-    used = {group.type for group in expander.groups.values() if group.kind == "block"}
+    # a block only used where `when` turned it off is the user's choice, not one forgotten
+    used = {group.type for group in expander.groups.values() if group.kind == "block"} | expander.disabled_uses
     for name, block in blocks.items():
         if name not in used:  # its layers would never be checked: say so instead of ignoring them
             raise SpecError(f"block '{name}' is defined but never used", loc=src.key_loc(block.base), layer=f"blocks.{name}",

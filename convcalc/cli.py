@@ -247,16 +247,33 @@ def run(ctx: click.Context, file: str | None, opts: dict[str, Any], *, check: bo
     sink = Sink(opts["fmt"], quiet=opts["quiet"], path=opts["output"])
     failures: list[str] = []
     with reported(ctx, sink, debug=opts["debug"]):
-        fmt = opts["fmt"]
-        if opts["depth"] is not None and fmt not in ("table", "markdown"):
-            raise SpecError(f"--depth folds the rows of the table and markdown output, not {fmt}",
-                            field="depth", hint="JSON lists every layer; group them by their 'path'")
+        _refuse_options_the_format_ignores(opts)
         sink.refuse_overwriting(file)
         chosen = _columns(opts["columns"])
         plan, report, outcomes = compute(file, opts, ctx.meta.get(META_KEY, []), check=check)
         failures = emit_result(sink, plan, report, outcomes, opts["explain"], opts["depth"], chosen)
     if failures:
         ctx.exit(EXIT_CHECK_FAILED)
+
+
+def _refuse_options_the_format_ignores(opts: dict[str, Any]) -> None:
+    """--depth, --columns and --explain shape the table and markdown output; given with a format
+    that has no use for them, they are an error rather than silently dropped."""
+    from .errors import Loc
+
+    fmt = opts["fmt"]
+    if fmt in ("table", "markdown"):
+        return
+    every = "JSON has every field of every layer" if fmt == "json" else "CSV has every column"
+    refused = (
+        ("depth", opts["depth"] is not None, "folds the rows of", "JSON lists every layer; group them by their 'path'"),
+        ("columns", opts["columns"] is not None, "chooses the columns of", every),
+        ("explain", opts["explain"] and fmt == "csv", "adds the formulas to", "JSON has them (each layer's 'explain')"),
+    )  # --explain with json: its formulas are always there
+    for name, given, what, hint in refused:
+        if given:
+            raise SpecError(f"--{name} {what} the table and markdown output, not {fmt}", loc=Loc("<cli>"),
+                            field=name, hint=hint)
 
 
 def _columns(text: str | None) -> tuple[str, ...] | None:

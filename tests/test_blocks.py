@@ -358,7 +358,7 @@ def test_depth_marks_a_folded_row_with_a_mismatch(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--depth", "1", "--format", "json"], "error: field 'depth': --depth folds the rows of the table and markdown "
+    (["--depth", "1", "--format", "json"], "error: <cli>: field 'depth': --depth folds the rows of the table and markdown "
                                            "output, not json"),
     (["--depth", "0"], "error: <cli>: Invalid value for '--depth': 0 is not in the range"),
 ], ids=["json", "zero"])

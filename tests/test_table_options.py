@@ -47,9 +47,25 @@ def test_check_column_is_kept_when_checking():
 @pytest.mark.parametrize("given,line", [
     ("outptu,rf", "error: <cli>: field 'columns': unknown column 'outptu'\n  hint: did you mean 'output'?"),
     ("", "error: <cli>: field 'columns': --columns is empty"),
-], ids=["typo", "empty"])
+    ("all,rf", "error: <cli>: field 'columns': 'all' means every column and stands alone"),  # hint was: did you mean 'all'?
+], ids=["typo", "empty", "all-and-more"])
 def test_unknown_column_is_a_usage_error(given, line):
     result = run("plan", "--input", "8x8x1", "--conv", "3x3x2", "--columns", given)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(line)
+
+
+@pytest.mark.parametrize("args,line", [
+    (["--columns", "output", "--format", "csv"],
+     "error: <cli>: field 'columns': --columns chooses the columns of the table and markdown output, not csv"),
+    (["--columns", "output", "--format", "json"],
+     "error: <cli>: field 'columns': --columns chooses the columns of the table and markdown output, not json"),
+    (["--explain", "--format", "csv"],
+     "error: <cli>: field 'explain': --explain adds the formulas to the table and markdown output, not csv"),
+], ids=["columns-csv", "columns-json", "explain-csv"])
+def test_table_options_with_a_format_without_a_table_are_refused(args, line):
+    # they were silently dropped; --explain --format json is fine: JSON always has the formulas
+    result = run("plan", "--input", "8x8x1", "--conv", "3x3x2", *args)
     assert result.exit_code == 2
     assert result.stderr.startswith(line)
 

@@ -37,6 +37,9 @@ def parse(text: str) -> tuple[str, ...]:
         raise SpecError("--columns is empty", field="columns", hint="e.g. --columns output,params,macs,rf,memory")
     if names == ["all"]:
         return tuple(COLUMNS)
+    if "all" in names:
+        raise SpecError("'all' means every column and stands alone", field="columns",
+                        hint="--columns all, or name the columns: " + ",".join(COLUMNS))
     for name in names:
         if name not in COLUMNS:
             raise SpecError(f"unknown column '{name}'", field="columns",

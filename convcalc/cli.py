@@ -350,21 +350,28 @@ def compare(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
 
         convcalc compare A.yaml B.yaml [C.yaml ...]
     """
-    from .compare import load_designs, summary
+    from .compare import exceeded, load_designs, summary
     from .output import Sink, reported
     from .render import compare_out
 
     sink = Sink(fmt, quiet=quiet, path=output)
+    failures: list[str] = []
     with reported(ctx, sink, debug=False):
         for file in files:
             sink.refuse_overwriting(file)
-        data = summary(load_designs(files, dtype=dtype, batch=batch))
+        designs = load_designs(files, dtype=dtype, batch=batch)
+        failures = exceeded(designs)  # the specs' budgets: a symbolic count is an error here too
+        data = summary(designs)
         if fmt == "json":
             sink.text(compare_out.to_json(data) + "\n")
         elif fmt == "markdown":
             sink.text(compare_out.markdown(data))
         else:
             sink.rich(lambda width: compare_out.table(data))
+    for line in failures:
+        click.echo(line, err=True)
+    if failures:
+        ctx.exit(EXIT_CHECK_FAILED)
 
 
 @main.command(cls=UniformCommand)

@@ -8,7 +8,7 @@ one, named), and every count's ratio to the first design's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,6 +25,7 @@ class Design:
     label: str  # the spec's name, else the file name without .yaml
     file: str
     plan: Plan
+    budgets: dict[str, Any] = field(default_factory=dict)  # the spec's `budgets:` (budgets.Limit by name)
 
     @property
     def output_shape(self) -> tuple[Dim, ...]:
@@ -80,8 +81,19 @@ def load_designs(files: list[str] | tuple[str, ...], *, dtype: str = "float32", 
     for file in files:
         spec = load_file(file)
         plan = infer(spec, dtype=dtype, batch=batch)
-        designs.append(Design(spec.name or Path(file).stem, file, plan))
+        designs.append(Design(spec.name or Path(file).stem, file, plan, spec.budgets))
     return designs
+
+
+def exceeded(designs: list[Design]) -> list[str]:
+    """A line per budget a design's spec sets and its plan exceeds (``file: budget ...``)."""
+    lines = []
+    for design in designs:
+        if design.budgets:
+            from .budgets import evaluate
+
+            lines += [f"{design.file}: {o.line()}" for o in evaluate(design.plan, design.budgets) if not o.ok]
+    return lines
 
 
 def summary(designs: list[Design]) -> dict[str, Any]:

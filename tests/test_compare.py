@@ -137,3 +137,16 @@ def test_output_file_quiet_and_refusing_to_overwrite_a_spec(files, tmp_path, val
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: <cli>: --output {files[1]} is the spec file itself")
     assert "two-3x3" in Path(files[1]).read_text()  # untouched
+
+
+def test_a_specs_budgets_hold_in_compare_too(tmp_path, files):
+    # compare planned the files and ignored their budgets: exit 0 above them
+    over = tmp_path / "over.yaml"
+    over.write_text(TWO_3X3 + f"budgets: {{params: {P3 - 1}, macs: {M3}}}\n")
+    result = run("compare", files[0], str(over), "--format", "json")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{over}: budget params EXCEEDED: actual {P3:,} > limit {P3 - 1:,} (budgets.params in {over}:6:19)"]
+    assert json.loads(result.stdout)["designs"][1]["params"] == P3  # the comparison is still written
+    over.write_text(TWO_3X3 + f"budgets: {{params: {P3}}}\n")
+    assert run("compare", files[0], str(over)).exit_code == 0

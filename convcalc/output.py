@@ -131,14 +131,19 @@ def emit_result(sink: Sink, plan: Any, report: Any, outcomes: list[Any], explain
 
 
 def emit_error(sink: Sink, exc: Any) -> None:
-    """An error: its JSON document on the sink (json format), its text on stderr."""
+    """An error: its JSON document on the sink (json format), its text on stderr. When the
+    ``--output`` file cannot be written, the document goes to stdout instead (unless --quiet)."""
     if sink.fmt == "json":
         from .render.json_out import dumps, error_dict
 
+        document = dumps(error_dict(exc)) + "\n"
         try:
-            sink.text(dumps(error_dict(exc)) + "\n")
-        except UsageError as write_error:  # --output cannot be written: say so too
-            click.echo(f"error: {write_error.format()}", err=True)
+            sink.text(document)
+        except UsageError as write_error:
+            if write_error.format() != exc.format():  # the error was not this very failure: say both
+                click.echo(f"error: {write_error.format()}", err=True)
+            if not sink.quiet:
+                click.echo(document, nl=False)
     click.echo(f"error: {exc.format()}", err=True)
 
 

@@ -2,8 +2,9 @@
 
 click reports an unknown option or a bad option value with its usage text. convcalc reports
 every exit-2 problem the same way instead: one ``error: <cli>: ...`` line on stderr with a
-hint, and, when ``--format json`` is among the arguments (and ``--quiet`` is not), the error
-document on stdout. A bad ``--format`` value itself is text only: no format was chosen.
+hint, and, when ``--format json`` is among the arguments, the error document where the command
+would have written its own: the ``--output`` file if one is named (never a spec given as well),
+else stdout unless ``--quiet``. A bad ``--format`` value itself is text only: no format was chosen.
 """
 
 from __future__ import annotations
@@ -28,6 +29,26 @@ def wants_json(args: list[str]) -> bool:
     return False
 
 
+def output_path(args: list[str]) -> str | None:
+    """The ``--output``/``-o`` file the raw arguments name (the last one, before ``--``), unless
+    it is one of the files given (a spec): that one is never overwritten."""
+    import os
+
+    path, at = None, -1
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("--output", "-o") and i + 1 < len(args):
+            path, at = args[i + 1], i + 1
+        elif arg.startswith("--output="):
+            path, at = arg.split("=", 1)[1], i
+    if path and os.path.exists(path) and any(
+            i != at and not arg.startswith("-") and os.path.exists(arg) and os.path.samefile(arg, path)
+            for i, arg in enumerate(args)):
+        return None
+    return path
+
+
 def fail_usage(ctx: click.Context, exc: click.UsageError, args: list[str]) -> NoReturn:
     """Report a click usage error as convcalc reports any error, then exit 2."""
     param = getattr(exc, "param", None)
@@ -40,11 +61,12 @@ def fail_usage(ctx: click.Context, exc: click.UsageError, args: list[str]) -> No
         hint=f"try '{(exc.ctx or ctx).command_path} --help'",
     )
     quiet = "--quiet" in args or "-q" in args
-    if wants_json(args) and not quiet:
-        from .render.json_out import dumps, error_dict
+    if wants_json(args):  # the error document where the command would have written its own
+        from .output import Sink, emit_error
 
-        click.echo(dumps(error_dict(error)))
-    click.echo(f"error: {error.format()}", err=True)
+        emit_error(Sink("json", quiet=quiet, path=output_path(args)), error)
+    else:
+        click.echo(f"error: {error.format()}", err=True)
     ctx.exit(EXIT_USAGE)
 
 

@@ -171,6 +171,35 @@ def test_output_never_overwrites_the_spec(tmp_path):
     assert spec.read_text() == SEED.read_text()
 
 
+def test_json_error_when_the_output_file_itself_fails(tmp_path):
+    # the document goes to stdout, the message once (it was printed twice, the document lost)
+    target = tmp_path / "missing-dir" / "out.json"
+    result = run("plan", SEED, "--output", target, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {target}: field '--output': cannot write the output file: No such file or directory"]
+    assert json.loads(result.stdout)["error"]["field"] == "--output"
+
+
+@pytest.mark.parametrize("where", ["--output", "-o", "--output="])
+def test_a_usage_error_document_goes_to_the_output_file(tmp_path, where):
+    # as README's CI example promises: the artifact holds the error document (it went to stdout)
+    target = tmp_path / "ci.json"
+    given = [where + str(target)] if where.endswith("=") else [where, target]
+    result = run("plan", SEED, "--max-params", "5X", "--format", "json", *given)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert json.loads(target.read_text())["error"]["message"].startswith("Invalid value for '--max-params'")
+
+
+def test_a_usage_error_never_overwrites_the_spec(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(SEED.read_text())
+    result = run("plan", spec, "--max-params", "5X", "--format", "json", "--output", spec)
+    assert result.exit_code == 2
+    assert spec.read_text() == SEED.read_text()
+    assert json.loads(result.stdout)["error"]["kind"] == "usage"
+
+
 def test_failures_reach_stderr_when_the_output_goes_to_a_file(tmp_path):
     result = run("plan", SEED, "--max-params", "1k", "--output", tmp_path / "out.txt")
     assert result.exit_code == 1

@@ -27,9 +27,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
     for key in keys:
         if key not in allowed:
-            raise SpecError(
-                f"unknown {what} '{key}'", loc=loc_of(key), field=str(key), hint=did_you_mean(str(key), allowed)
-            )
+            kind, _, owner = what.partition(" for ")  # "argument for relu": relu takes no arguments
+            hint = did_you_mean(str(key), allowed) if allowed else f"{owner or 'it'} takes no {kind}s"
+            raise SpecError(f"unknown {what} '{key}'", loc=loc_of(key), field=str(key), hint=hint)
 
 
 def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:

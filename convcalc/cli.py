@@ -191,6 +191,8 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
     if opts["input_shape"]:
         spec.input = parse_shape(opts["input_shape"], Loc("<cli>"))
         spec.input_loc = Loc("<cli>")
+        # the file's `set:` named the symbols of the input it had; those the new one has keep theirs
+        spec.values = {name: value for name, value in spec.values.items() if name in spec.input}
     for item in opts["values"]:
         name, number = _set_value(item)
         spec.values[name] = number

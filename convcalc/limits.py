@@ -153,12 +153,17 @@ def infer_with_limits(spec: Any, infer_once: Callable[..., Any], **options: Any)
     try:
         sym = infer_once(replace(spec, values={}), **options)
     except ConvCalcError as exc:
-        names = [s for s in spec.input if isinstance(s, str)]
-        if not values or not set(names) <= set(values):
+        if not values:
             raise
-        plan = infer_once(spec, **options)  # concrete anyway; minima unknown
+        try:  # with the given values in (a symbolic channel count, say), the others still symbols
+            plan = infer_once(spec, **options)
+        except ConvCalcError:
+            raise exc from None
         reason = f"without values, {exc.message}"
-        plan.limits = {name: Limit(name, None, reason=reason) for name in plan.symbols}
+        unset = [name for name, value in plan.symbols.items() if value is None]
+        plan.requirements = requirements(plan) if unset else []
+        plan.limits = {**{name: Limit(name, None, reason=reason) for name in plan.symbols},
+                       **min_values(plan.requirements, unset)}
         return plan
     reqs = requirements(sym)
     limits = min_values(reqs, list(sym.symbols))

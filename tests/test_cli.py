@@ -63,6 +63,17 @@ def test_file_plus_flags_and_input_override(tmp_path):
     assert [layer["output_shape"] for layer in doc["layers"]] == [[30, 30, 16], [28, 28, 32]]
 
 
+def test_input_override_of_a_file_with_set_values(tmp_path):
+    # the file's set: named its own input's symbols; --input replaced them (it was an error)
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: HxWx3\nset: {H: 8, W: 8}\nlayers:\n  - conv: 3x3x4\n")
+    shapes = [json.loads(run("plan", str(spec), *args, "--format", "json").output)["layers"][0]["output_shape"]
+              for args in ([], ["--input", "16x16x3"], ["--input", "Hx16x3"])]
+    assert shapes == [[6, 6, 4], [14, 14, 4], [6, 14, 4]]  # H=8 kept where the new input still has H
+    result = run("plan", str(spec), "--input", "16x16x3", "--set", "H=3")
+    assert result.exit_code == 2  # a --set the new input cannot use is still an error
+
+
 ERRORS = [
     (["--input", "28x28x1", "--conv", "3x16"],
      "error: <cli>: --conv (layer flag #1) (conv), field 'size': compact size 3x16 has 2 parts; "
@@ -101,6 +112,13 @@ def test_bad_input_exit_2_with_one_clear_line(args, line):
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == line
     assert "Traceback" not in result.output
+
+
+def test_an_argument_for_a_type_that_takes_none():
+    result = run("plan", "--input", "8x8x2", "--layer", "relu x=3")
+    assert result.exit_code == 2  # the hint was an empty list: "expected one of: "
+    assert result.output.splitlines()[:2] == ["error: <cli>: --layer (layer flag #1), field 'x': unknown argument for relu 'x'",
+                                              "  hint: relu takes no arguments"]
 
 
 def test_a_negative_seed_is_a_usage_error():

@@ -294,3 +294,16 @@ def test_symbolic_plan_json_stays_light():
 
     # the smallest-value search and the peak proof are pure Python too
     assert loaded("plan", "examples/seed-filterbank-symbolic.yaml", "--format", "json") == set()
+
+
+def test_a_symbolic_channel_count_set_while_the_spatial_symbols_stay():
+    # the symbolic plan needs C's value; with C set and H, W not, it was refused with the hint
+    # "give C a value with --set C=..." that the user had just followed
+    result = CliRunner().invoke(main, ["plan", "--input", "HxWxC", "--set", "C=3", "--conv", "3x3x2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["input"]["shape"] == ["H", "W", 3] and doc["input"]["min_values"] == {"H": 3, "W": 3, "C": None}
+    assert doc["layers"][0]["params"] == 2 * (3 * 3 * 3 + 1)
+    assert doc["layers"][0]["macs"] == "54*(H-2)*(W-2)"  # (H-2)(W-2) positions x 2 filters x 27 taps
+    result = CliRunner().invoke(main, ["check", "--input", "HxWxC", "--set", "C=3", "--conv", "3x3x2"])
+    assert result.exit_code == 0 and "C=3" in result.output

@@ -47,6 +47,8 @@ BUDGETS: dict[str, Budget] = {
 class Limit:
     value: int
     source: str  # "--max-params" or "budgets.params in net.yaml:4:11"
+    loc: Loc = Loc("<cli>")  # where it was set, for errors
+    field: str = ""  # "--max-params" or "budgets.params"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def parse_budgets(raw: Any, loc_of: Callable[[tuple[Any, ...]], Loc], key_loc: C
         except SpecError as exc:
             exc.field = f"budgets.{name}"
             raise exc.located(loc=loc)
-        limits[name] = Limit(limit, f"budgets.{name} in {loc}")
+        limits[name] = Limit(limit, f"budgets.{name} in {loc}", loc, f"budgets.{name}")
     return limits
 
 
@@ -97,7 +99,7 @@ def with_flags(limits: dict[str, Limit], options: dict[str, Any]) -> dict[str, L
     for name, budget in BUDGETS.items():
         value = options.get(budget.flag[2:].replace("-", "_"))
         if value is not None:
-            merged[name] = Limit(value, budget.flag)
+            merged[name] = Limit(value, budget.flag, Loc("<cli>"), budget.flag)
     return merged
 
 
@@ -111,7 +113,8 @@ def evaluate(plan: Any, limits: dict[str, Limit]) -> list[Outcome]:
         if actual is None or not is_concrete(actual):
             value = "" if actual is None else f" = {to_str(actual)}"
             raise SpecError(
-                f"budget {name} ({limits[name].source}) cannot be checked: the {budget.what}{value} depends on symbols",
+                f"budget {name} cannot be checked: the {budget.what}{value} depends on symbols",
+                loc=limits[name].loc, field=limits[name].field or None,
                 hint="give the symbols values with --set (e.g. --set T=1000)",
             )
         outcomes.append(Outcome(name, limits[name].value, int(actual), limits[name].source))

@@ -205,9 +205,13 @@ def _flag(flag: str, value: str | None, index: int) -> Any:
 
     type_name, _ = LAYER_FLAGS[flag]
     if flag == "--layer":
+        from .errors import Loc
         from .spec.compact import split_type
 
-        type_name, value = split_type(value or "")
+        try:
+            type_name, value = split_type(value or "")
+        except SpecError as exc:
+            raise exc.located(loc=Loc("<cli>"), layer=flag_path(flag, index))
         value = value or None  # `--layer relu`: the type alone
     elif flag == "--act":
         from .layers.basic import ACTIVATIONS

@@ -170,9 +170,17 @@ def test_symbolic_counts_cannot_be_budgeted():
     result = run("plan", "--input", "Tx80x3", "--conv", "3x3x8", "--max-macs", "1G")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
-        "error: budget macs (--max-macs) cannot be checked: the MACs = "
+        "error: <cli>: field '--max-macs': budget macs cannot be checked: the MACs = "
         f"{78 * 8 * 3 * 9}*T-{2 * 78 * 8 * 3 * 9} depends on symbols")  # (T-2)*78 positions * 8 filters * 3*3*3
     assert run("plan", "--input", "Tx80x3", "--conv", "3x3x8", "--max-macs", "1G", "--set", "T=100").exit_code == 0
+
+
+def test_a_symbolic_count_budgeted_in_the_file_is_located_there(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: Tx80x3\nbudgets: {macs: 1G}\nlayers:\n  - conv: 3x3x8\n")
+    result = run("plan", str(spec))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {spec}:2:17: field 'budgets.macs': budget macs cannot be checked")
 
 
 def test_quiet_prints_only_the_failure():

@@ -99,6 +99,9 @@ ERRORS = [
     # a compact size and a key for the same argument: neither silently wins (the key did, but for conv)
     (["--input", "4x4x3", "--dense", "10,units=20"],
      "error: <cli>: --dense (layer flag #1), field 'units': units is given twice: in the compact size 10 and as units=20"),
+    (["--input", "80xmax_lenx3", "--relu"],  # it planned a 4D input with symbols 'ma' and '_len'
+     "error: <cli>: field 'input': input shape '80xmax_lenx3': 'x' separates the sizes, so the name 'max_len' is cut "
+     "in two"),
     (["--input", "4x4x3", "--layer", ""],  # it named no location
      "error: <cli>: --layer (layer flag #1): --layer needs 'TYPE ARGS', e.g. --layer 'conv 3x3x16,stride=2'; got ''"),
     (["--input", "4x4x3", "--dropout", ""],  # it took the default rate

@@ -32,9 +32,22 @@ def _check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
             raise SpecError(f"unknown {what} '{key}'", loc=loc_of(key), field=str(key), hint=hint)
 
 
+def _refuse_a_name_cut_at_x(text: str, items: list[str], loc: Loc) -> None:
+    """``max_lenx80x3`` splits into ``ma``, ``_len``...: a piece that starts or ends with ``_``
+    was a name with an x in it. Say so rather than plan an input of the wrong rank."""
+    for i, piece in enumerate(items[1:], 1):
+        if piece.startswith("_") or items[i - 1].endswith("_"):
+            name = f"{items[i - 1]}x{piece}"
+            listed = ", ".join(items[: i - 1] + [name] + items[i + 1:])
+            raise SpecError(f"input shape {show(text)}: 'x' separates the sizes, so the name {name!r} is cut in two",
+                            loc=loc, field="input", hint=f"write the input as a list: input: [{listed}]")
+
+
 def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
     """``28x28x1`` / ``Tx80x3`` / ``[28, 28, 1]``: sizes are positive ints or symbol names."""
     items = value.split("x") if isinstance(value, str) else value
+    if isinstance(value, str):
+        _refuse_a_name_cut_at_x(value, items, loc)
     if isinstance(value, int) and not isinstance(value, bool):
         items = [value]
     if not isinstance(items, list) or not items:

@@ -98,6 +98,18 @@ def test_an_unused_block_is_an_error_not_silently_unchecked():
     assert err.value.format().splitlines()[0] == "test.yaml:4:3: blocks.basic: block 'basic' is defined but never used"
 
 
+@pytest.mark.parametrize("repeat, when, expected", [
+    ("4", "${index % 2 == 1}", [("c.1", ["input"]), ("c.3", ["c.1"]), ("relu1", ["c.3"])]),  # asked of each repetition
+    ('"${n - 1}"', "${n > 1}", [("relu1", ["input"])]),  # asked once, first: repeat: 0 is never read
+])
+def test_when_on_a_repeated_entry(repeat, when, expected):
+    text = ("input: 8x8x2\nblocks:\n  b:\n    args: {n: 1}\n    layers:\n"
+            f"      - {{id: c, conv: 1x1x2, repeat: {repeat}, when: \"{when}\"}}\n"
+            "      - relu\nlayers:\n  - {id: u, b: }\n")
+    layers = plan_yaml(text).layers
+    assert [(lp.node.id.removeprefix("u."), [i.removeprefix("u.") for i in lp.node.inputs]) for lp in layers] == expected
+
+
 def test_a_block_turned_off_by_when_is_used_not_forgotten():
     # an optional squeeze-excite block, off in this configuration: the spec is valid (it was
     # refused as "defined but never used"); turned on, its layer is there

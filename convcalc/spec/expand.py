@@ -28,7 +28,7 @@ from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY
 from .blocks import ENTRY_KEYS, Block, bind_args
 from .compact import parse_compact
-from .expr import substitute
+from .expr import names, substitute
 from .model import Flag, Group, LayerSpec, default_id
 from .source import Source
 
@@ -175,7 +175,17 @@ class Expander:
                             hint="check the repeat counts; blocks and repeats are expanded in full")
 
     def entry(self, scope: Scope, entry: Entry, full: str, inputs: list[str]) -> None:
-        when = self.sub(entry, entry.item["when"], scope.env, ("when",), "when") if "when" in entry.item else True
+        if "repeat" in entry.item and "index" in names(entry.item.get("when")):
+            self.repeat(scope, entry, full, inputs, ask_each=True)  # `when: ${index ...}`: asked of each repetition
+        elif self.enabled(entry, scope.env, full, inputs):  # asked once, before `repeat` is read
+            if "repeat" in entry.item:
+                self.repeat(scope, entry, full, inputs)
+            else:
+                self.one(scope, entry, full, inputs, scope.env, scope.groups)
+
+    def enabled(self, entry: Entry, env: dict[str, Any], full: str, inputs: list[str]) -> bool:
+        """The entry's ``when`` (true without one); when false, ``full`` becomes an alias of its input."""
+        when = self.sub(entry, entry.item["when"], env, ("when",), "when") if "when" in entry.item else True
         if not isinstance(when, bool):
             raise SpecError(f"when must be true or false, got {show(when)}", loc=self.src.loc(entry.base + ("when",)),
                             layer=entry.path, field="when")
@@ -187,12 +197,9 @@ class Expander:
             self.aliases[full] = inputs[0]
             if entry.type in self.blocks:
                 self.disabled_uses.add(entry.type)
-        elif "repeat" in entry.item:
-            self.repeat(scope, entry, full, inputs)
-        else:
-            self.one(scope, entry, full, inputs, scope.env, scope.groups)
+        return when
 
-    def repeat(self, scope: Scope, entry: Entry, full: str, inputs: list[str]) -> None:
+    def repeat(self, scope: Scope, entry: Entry, full: str, inputs: list[str], ask_each: bool = False) -> None:
         n = self.sub(entry, entry.item["repeat"], scope.env, ("repeat",), "repeat")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise SpecError(f"repeat must be a positive integer, got {show(n)}", loc=self.src.loc(entry.base + ("repeat",)),
@@ -202,9 +209,10 @@ class Expander:
             self.tick(entry)
         self.groups[full] = Group(full, "repeat", entry.type, n)
         for k in range(n):
-            child = f"{full}.{k}"
+            child, env = f"{full}.{k}", {**scope.env, "index": k}
             path = entry.path if entry.type in self.blocks else f"{entry.path} ({child})"  # a use names itself
-            self.one(scope, replace(entry, path=path), child, inputs, {**scope.env, "index": k}, scope.groups + (full,))
+            if not ask_each or self.enabled(entry, env, child, inputs):
+                self.one(scope, replace(entry, path=path), child, inputs, env, scope.groups + (full,))
             inputs = [child]
         self.aliases[full] = inputs[0]
 

@@ -255,6 +255,26 @@ def evaluate(text: str, env: Mapping[str, Any]) -> int | bool:
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
+def names(value: Any) -> set[str]:
+    """The names the ``${...}`` of a string read (none for another value, or one that does not
+    parse: evaluating it reports that)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, tuple) and node:
+            if node[0] == "name":
+                found.add(node[1])
+            for part in node[1:]:
+                walk(part)
+
+    for match in _PLACEHOLDER.finditer(value) if isinstance(value, str) else ():
+        try:
+            walk(parse(match.group(1)))
+        except ExprError:
+            pass
+    return found
+
+
 def substitute(value: Any, env: Mapping[str, Any]) -> Any:
     """``value`` with every ``${...}`` evaluated, recursing into lists and mappings."""
     if isinstance(value, list):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import traceback
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -40,6 +41,15 @@ def terminal_console() -> Any:
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console.width = NATURAL
     return console
+
+
+def print_what_the_console_can() -> None:
+    """On a console whose encoding is not UTF-8 (cp1252, latin-1, ascii), print a character it
+    cannot show (a check mark, a layer id in another script) as '?' instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 class Sink:

@@ -3,8 +3,8 @@
 click reports an unknown option or a bad option value with its usage text. convcalc reports
 every exit-2 problem the same way instead: one ``error: <cli>: ...`` line on stderr with a
 hint, and, when ``--format json`` is among the arguments, the error document where the command
-would have written its own: the ``--output`` file if one is named (never a spec given as well),
-else stdout unless ``--quiet``. A bad ``--format`` value itself is text only: no format was chosen.
+would have written its own: the ``--output`` file the arguments seem to name (an existing file
+only if it holds a convcalc JSON document), else stdout unless ``--quiet``. A bad ``--format`` value itself is text only: no format was chosen.
 """
 
 from __future__ import annotations
@@ -30,22 +30,27 @@ def wants_json(args: list[str]) -> bool:
 
 
 def output_path(args: list[str]) -> str | None:
-    """The ``--output``/``-o`` file the raw arguments name (the last one, before ``--``), unless
-    it is one of the files given (a spec): that one is never overwritten."""
-    import os
-
-    path, at = None, -1
+    """The ``--output``/``-o`` file the raw arguments seem to name (the last one, before ``--``).
+    click could not parse them, so this is a guess (in ``--input -o net.yaml``, net.yaml is the
+    spec): an existing file is overwritten only if it holds a convcalc JSON document already."""
+    path = None
     for i, arg in enumerate(args):
         if arg == "--":
             break
         if arg in ("--output", "-o") and i + 1 < len(args):
-            path, at = args[i + 1], i + 1
+            path = args[i + 1]
         elif arg.startswith("--output="):
-            path, at = arg.split("=", 1)[1], i
-    if path and os.path.exists(path) and any(
-            i != at and not arg.startswith("-") and os.path.exists(arg) and os.path.samefile(arg, path)
-            for i, arg in enumerate(args)):
-        return None
+            path = arg.split("=", 1)[1]
+    if path:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64)
+        except FileNotFoundError:
+            return path
+        except OSError:
+            return None
+        if not (head.lstrip().startswith(b"{") and b'"schema_version"' in head):
+            return None
     return path
 
 

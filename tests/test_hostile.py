@@ -82,8 +82,11 @@ HOSTILE = [
      2, "error: {f}:3:18: layers[0] (conv), field 'size': compact size 1 has 1 part; a 1D input needs 2: kxfilters "
         "(e.g. 3x16)"),
     ("reserved-symbol", "input: [if, 8, 3]\nlayers: [relu]\n",
-     2, "error: {f}:1:8: field 'input': 'if' in input shape ['if', 8, 3] cannot name a size: ceil, floor and "
-        "Python keywords are reserved"),
+     2, "error: {f}:1:8: field 'input': 'if' in input shape ['if', 8, 3] cannot name a size: ceil, floor, max, min "
+        "and Python keywords are reserved"),
+    ("symbol-max", "input: [max, 8, 3]\nlayers: [relu]\n",  # JSON totals print max(...): T named max broke them
+     2, "error: {f}:1:8: field 'input': 'max' in input shape ['max', 8, 3] cannot name a size: ceil, floor, max, min "
+        "and Python keywords are reserved"),
     ("no-layers", "input: 8x8x2\n", 2, "error: {f}: the network has no layers"),
     # blocks, repeat and ${...} (expansion limits: convcalc/spec/expand.py, expr.py)
     ("every-entry-disabled", "input: 8x8x2\nlayers:\n  - {relu: , when: false}\n",

@@ -191,13 +191,25 @@ def test_a_usage_error_document_goes_to_the_output_file(tmp_path, where):
     assert json.loads(target.read_text())["error"]["message"].startswith("Invalid value for '--max-params'")
 
 
-def test_a_usage_error_never_overwrites_the_spec(tmp_path):
+@pytest.mark.parametrize("args", [
+    ["{spec}", "--max-params", "5X", "--format", "json", "--output", "{spec}"],
+    ["--format", "json", "--input", "-o", "{spec}", "--batch", "0"],  # click: -o is the input, net.yaml the spec
+])
+def test_a_usage_error_never_overwrites_the_spec(tmp_path, args):
     spec = tmp_path / "net.yaml"
     spec.write_text(SEED.read_text())
-    result = run("plan", spec, "--max-params", "5X", "--format", "json", "--output", spec)
+    result = run("plan", *[a.replace("{spec}", str(spec)) for a in args])
     assert result.exit_code == 2
     assert spec.read_text() == SEED.read_text()
     assert json.loads(result.stdout)["error"]["kind"] == "usage"
+
+
+def test_a_usage_error_replaces_the_last_json_document(tmp_path):
+    target = tmp_path / "ci.json"
+    target.write_text(run("plan", SEED, "--format", "json").stdout)  # yesterday's run
+    result = run("plan", SEED, "--max-params", "5X", "--format", "json", "--output", target)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert json.loads(target.read_text())["error"]["kind"] == "usage"
 
 
 def test_failures_reach_stderr_when_the_output_goes_to_a_file(tmp_path):

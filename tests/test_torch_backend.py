@@ -183,14 +183,18 @@ def test_tolerance_and_difference():
 
 
 @needs_torch
-@pytest.mark.parametrize("flags, missing", [(["--conv", "2x2x2x2x3"], "conv4d"), (["--maxpool", "2"], "max_pool4d")])
-def test_a_rank_pytorch_lacks_is_refused_not_a_disagreement(flags, missing):
-    # PyTorch has convs and pools for 1-3 spatial axes; numpy runs any rank. Exit 3 before.
+@pytest.mark.parametrize("flags, why", [
+    (["--conv", "2x2x2x2x3"], "PyTorch has no conv4d (4 spatial axes)"),
+    (["--maxpool", "2"], "PyTorch has no max_pool4d (4 spatial axes)"),
+    (["--layer", "upsample 2"], "PyTorch's interpolate takes 1-3 spatial axes, not 4"),  # it was a mismatch: exit 1
+])
+def test_a_rank_pytorch_lacks_is_refused_not_a_disagreement(flags, why):
+    # PyTorch has convs, pools and interpolation for 1-3 spatial axes; numpy runs any rank. Exit 3 before.
     result = CliRunner().invoke(main, ["check", "--input", "4x4x4x4x2", *flags, "--backend", "torch"])
     assert result.exit_code == 2
+    kind = flags[1].split()[0] if flags[0] == "--layer" else flags[0][2:]
     assert result.stderr.splitlines()[0] == (
-        f"error: {flags[0]} (layer flag #1) ({flags[0][2:]}): the torch backend cannot cross-check it: PyTorch has "
-        f"no {missing} (4 spatial axes)")
+        f"error: <cli>: {flags[0]} (layer flag #1) ({kind}): the torch backend cannot cross-check it: {why}")
 
 
 def test_without_torch_check_says_how_to_enable_it(monkeypatch):

@@ -9,7 +9,7 @@ from math import lcm
 from .display import render
 from .poly import _SYM, _add, _atom_syms, _cached, _floor, _items, _mul, _power
 
-_RESERVED = frozenset({"ceil", "floor"})
+_RESERVED = frozenset({"ceil", "floor", "max", "min"})  # the functions printed sizes and totals use
 _FUNCS: dict = {}
 
 
@@ -102,15 +102,16 @@ Dim = int | Expr
 
 
 def is_symbol_name(name: object) -> bool:
-    """Whether ``name`` can name a symbol: an identifier other than ceil, floor or a keyword."""
+    """Whether ``name`` can name a symbol: an identifier other than ceil, floor, max, min or a
+    Python keyword (printed expressions call those functions)."""
     return isinstance(name, str) and name.isidentifier() and not iskeyword(name) and name not in _RESERVED
 
 
 def symbol(name: str) -> Expr:
-    """A positive-integer symbol; name is an identifier, not ceil, floor or a keyword."""
+    """A positive-integer symbol; ``name`` passes :func:`is_symbol_name`."""
     if not is_symbol_name(name):
         raise ValueError(f"invalid symbol name {name!r}: need an identifier other than "
-                         "ceil, floor or a Python keyword")
+                         "ceil, floor, max, min or a Python keyword")
     return Expr((((((_SYM, name), 1),), 1),))
 
 

@@ -250,7 +250,7 @@ def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], Non
         except (ValueError, IndexError) as exc:
             raise CheckError(
                 f"the reference executor could not run this layer: {exc}",
-                layer=f"{node.path} ({node.type})",
+                loc=node.loc, layer=f"{node.path} ({node.type})",
                 hint="the plan accepted a layer that real arrays cannot run; please report it",
             ) from exc
         if cross is not None:
@@ -258,7 +258,7 @@ def _run(plan: Any, report: CheckReport, progress: Callable[[int, int, str], Non
             try:
                 bad = cross(node.type, ins, node.args, seen.weights, plan.layout, seen.output)
             except CheckError as exc:  # a layer the cross-check cannot run (PyTorch has no conv4d)
-                raise exc.located(layer=f"{node.path} ({node.type})")
+                raise exc.located(loc=node.loc, layer=f"{node.path} ({node.type})")
             if bad is not None:
                 report.mismatches.append(Mismatch(i, node.id, "values", *bad))
         del ins

@@ -75,9 +75,13 @@ def _nd(name: str, rank: int) -> Any:
     type the backend does not implement)."""
     fn = getattr(_f(), f"{name}{rank}d", None)
     if fn is None:
-        raise CheckError(f"the torch backend cannot cross-check it: PyTorch has no {name}{rank}d "
-                         f"({rank} spatial axes)", hint="check it without --backend torch (numpy runs any rank)")
+        raise cannot_cross_check(f"PyTorch has no {name}{rank}d ({rank} spatial axes)")
     return fn
+
+
+def cannot_cross_check(why: str) -> CheckError:
+    return CheckError(f"the torch backend cannot cross-check it: {why}",
+                      hint="check it without --backend torch (numpy runs any rank)")
 
 
 def _explicit_pad(t: Any, pads: tuple[tuple[int, int], ...], value: float = 0.0) -> Any:

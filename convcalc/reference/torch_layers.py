@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .sliding import per_axis, resolve_pads
-from .torch_backend import _explicit_pad, _f, _nd, _symmetric, _tensor, from_torch, oihw, register, to_torch
+from .torch_backend import _explicit_pad, _f, _nd, _symmetric, cannot_cross_check, _tensor, from_torch, oihw, register, to_torch
 from .transpose import crop_windows
 
 Weights = dict[str, np.ndarray]
@@ -104,6 +104,8 @@ register("adaptive_maxpool")(_adaptive("max"))
 @register("upsample")
 def upsample(ins: list[np.ndarray], args: dict, weights: Weights, layout: str) -> np.ndarray:
     t = to_torch(ins[0])
+    if t.ndim - 2 > 3:
+        raise cannot_cross_check(f"PyTorch's interpolate takes 1-3 spatial axes, not {t.ndim - 2}")
     scale = tuple(float(s) for s in per_axis(args.get("scale", 2), t.ndim - 2, "scale"))
     mode = args.get("mode", "nearest")
     corners = None if mode == "nearest" else False  # nn.Upsample's default

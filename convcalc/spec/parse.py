@@ -70,8 +70,8 @@ def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
                 loc=loc, field="input", hint="write sizes like 28x28x1, or Tx80x3 with a symbol T",
             )
         if isinstance(item, str) and not is_symbol_name(item):
-            raise SpecError(f"{item!r} in input shape {show(value)} cannot name a size: ceil, floor and Python "
-                            "keywords are reserved", loc=loc, field="input", hint="choose another symbol name, e.g. T")
+            raise SpecError(f"{item!r} in input shape {show(value)} cannot name a size: ceil, floor, max, min "
+                            "and Python keywords are reserved", loc=loc, field="input", hint="choose another symbol name, e.g. T")
         sizes.append(item)
     return tuple(sizes)
 

@@ -117,6 +117,30 @@ def test_a_block_turned_off_by_when_is_used_not_forgotten():
             "    layers:\n      - conv: 3x3x4,padding=same\n      - {se: , when: \"${use_se}\"}\nlayers:\n  - %s\n")
     assert ids(plan_yaml(text % "stage")) == ["stage1.conv1"]
     assert ids(plan_yaml(text % "{stage: {use_se: true}}")) == ["stage1.conv1", "stage1.se1.conv1"]
+    # a block used only inside another block's disabled use is not forgotten either
+    nested = "input: 16x16x3\nblocks:\n  inner: {layers: [conv: 3x3x4]}\n  outer: {layers: [inner]}\n" \
+             "layers: [relu, {outer: , when: false}]\n"
+    assert ids(plan_yaml(nested)) == ["relu1"]
+
+
+@pytest.mark.parametrize("entry, line", [
+    ("{b: {nope: 1}, when: false}", "test.yaml:8:10: layers[1], field 'nope': unknown argument for block b 'nope'"),
+    ("{conv: {filtrs: 3}, when: false}", "test.yaml:8:13: layers[1], field 'filtrs': unknown argument for conv 'filtrs'"),
+    ("{conv: '3x3x4,strde=2', when: false}",
+     "test.yaml:8:12: layers[1], field 'strde': unknown argument for conv 'strde'"),
+])
+def test_a_disabled_entry_still_has_its_argument_names_checked(entry, line):
+    # off in this configuration, a typo in it was silently accepted until the day it is turned on
+    text = f"input: 8x8x2\nblocks:\n  b:\n    args: {{k: 1}}\n    layers: [relu]\nlayers:\n  - b\n  - {entry}\n"
+    with pytest.raises(ConvCalcError) as err:
+        plan_yaml(text)
+    assert err.value.format().splitlines()[0] == line
+
+
+def test_a_disabled_entry_values_are_not_read():
+    # filters 0 would be refused, but this entry is off: only its names are checked
+    text = "input: 8x8x2\nlayers:\n  - relu\n  - {conv: {filters: '${0}', kernel: 3}, when: false}\n"
+    assert ids(plan_yaml(text)) == ["relu1"]
 
 
 def test_ids_inside_a_use_are_local():

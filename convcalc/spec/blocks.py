@@ -87,9 +87,25 @@ def entry_type(item: Any) -> str | None:
     return None
 
 
+def _uses(blocks: dict[str, Block]) -> dict[str, list[str]]:
+    """Per block, the blocks its entries name."""
+    return {n: [t for t in map(entry_type, b.layers) if t in blocks] for n, b in blocks.items()}
+
+
+def reachable(name: str, blocks: dict[str, Block]) -> set[str]:
+    """``name`` and every block it uses, directly or through others."""
+    uses, found, todo = _uses(blocks), set(), [name]
+    while todo:
+        block = todo.pop()
+        if block not in found:
+            found.add(block)
+            todo += uses[block]
+    return found
+
+
 def _check_recursion(src: Source, blocks: dict[str, Block]) -> None:
     """Depth-first search over "block uses block": a path that returns to a block is a cycle."""
-    uses = {n: [t for t in map(entry_type, b.layers) if t in blocks] for n, b in blocks.items()}
+    uses = _uses(blocks)
     done: set[str] = set()
 
     def visit(name: str, trail: list[str]) -> None:

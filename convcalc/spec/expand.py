@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
-from ..layers import ALIASES, REGISTRY
-from .blocks import ENTRY_KEYS, Block, bind_args
+from ..layers import ALIASES, REGISTRY, lookup
+from .blocks import ENTRY_KEYS, Block, bind_args, reachable
 from .compact import parse_compact
 from .expr import names, substitute
 from .model import Flag, Group, LayerSpec, default_id
@@ -193,11 +193,31 @@ class Expander:
             if len(inputs) != 1:
                 raise SpecError("an entry disabled by when needs exactly one input (it becomes that input)",
                                 loc=entry.loc, layer=entry.path, field="when")
+            self.check_names(entry)
             self.tick(entry)  # a disabled entry counts as a layer, so no expansion is free
             self.aliases[full] = inputs[0]
-            if entry.type in self.blocks:
-                self.disabled_uses.add(entry.type)
+            if entry.type in self.blocks:  # and the blocks it would use: none of them is forgotten
+                self.disabled_uses |= reachable(entry.type, self.blocks)
         return when
+
+    def check_names(self, entry: Entry) -> None:
+        """The argument names of an entry `when` turned off: a typo there would otherwise show only
+        once it is turned on. Values are not read (they may only make sense when it is on)."""
+        raw = entry.raw
+        if isinstance(raw, str) and "=" in raw:
+            try:
+                raw = parse_compact(raw, short_keys=entry.type not in self.blocks)[1]
+            except SpecError as exc:
+                raise exc.located(loc=self.src.loc(entry.base + (entry.key,)), layer=entry.path)
+        if not isinstance(raw, dict):
+            return
+        known = self.blocks[entry.type].args if entry.type in self.blocks else lookup(entry.type).args
+        owner = f"block {entry.type}" if entry.type in self.blocks else lookup(entry.type).name
+        for name in raw:
+            if name not in known:
+                raise SpecError(f"unknown argument for {owner} '{name}'", loc=self.src.key_loc(entry.base + (entry.key, name)),
+                                layer=entry.path, field=str(name),
+                                hint=did_you_mean(str(name), known) if known else f"{owner} takes no arguments")
 
     def repeat(self, scope: Scope, entry: Entry, full: str, inputs: list[str], ask_each: bool = False) -> None:
         n = self.sub(entry, entry.item["repeat"], scope.env, ("repeat",), "repeat")

@@ -87,12 +87,19 @@ def load_designs(files: list[str] | tuple[str, ...], *, dtype: str = "float32", 
 
 def exceeded(designs: list[Design]) -> list[str]:
     """A line per budget a design's spec sets and its plan exceeds (``file: budget ...``)."""
+    from .errors import ConvCalcError
+
     lines = []
     for design in designs:
         if design.budgets:
             from .budgets import evaluate
 
-            lines += [f"{design.file}: {o.line()}" for o in evaluate(design.plan, design.budgets) if not o.ok]
+            try:
+                outcomes = evaluate(design.plan, design.budgets)
+            except ConvCalcError as exc:  # a count over unset symbols: compare has no --set
+                exc.hint = "give the symbols values in the spec file (set: {T: 1000})"
+                raise
+            lines += [f"{design.file}: {o.line()}" for o in outcomes if not o.ok]
     return lines
 
 

@@ -86,8 +86,13 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
         spec.input_loc = Loc("<cli>")
         # the file's `set:` named the symbols of the input it had; those the new one has keep theirs
         spec.values = {name: value for name, value in spec.values.items() if name in spec.input}
+    given: set[str] = set()
     for item in opts["values"]:
         name, number = _set_value(item)
+        if name in given:  # as a duplicate key in a file's set: is
+            raise SpecError(f"--set gives {name} a value twice", loc=Loc("<cli>"), field="set",
+                            hint=f"keep one --set {name}=...")
+        given.add(name)
         spec.values[name] = number
     return spec
 

@@ -99,6 +99,8 @@ ERRORS = [
     # a compact size and a key for the same argument: neither silently wins (the key did, but for conv)
     (["--input", "4x4x3", "--dense", "10,units=20"],
      "error: <cli>: --dense (layer flag #1), field 'units': units is given twice: in the compact size 10 and as units=20"),
+    (["--input", "Tx8x3", "--relu", "--set", "T=10", "--set", "T=5"],  # the last one won, silently
+     "error: <cli>: field 'set': --set gives T a value twice"),
     (["--input", "80xmax_lenx3", "--relu"],  # it planned a 4D input with symbols 'ma' and '_len'
      "error: <cli>: field 'input': input shape '80xmax_lenx3': 'x' separates the sizes, so the name 'max_len' is cut "
      "in two"),

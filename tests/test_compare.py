@@ -150,3 +150,7 @@ def test_a_specs_budgets_hold_in_compare_too(tmp_path, files):
     assert json.loads(result.stdout)["designs"][1]["params"] == P3  # the comparison is still written
     over.write_text(TWO_3X3 + f"budgets: {{params: {P3}}}\n")
     assert run("compare", files[0], str(over)).exit_code == 0
+    over.write_text(TWO_3X3.replace("32x32x8", "Tx32x8") + "budgets: {macs: 1k}\n")
+    result = run("compare", files[0], str(over))
+    assert result.exit_code == 2  # compare has no --set: the hint names the spec's set:
+    assert result.stderr.splitlines()[1] == "  hint: give the symbols values in the spec file (set: {T: 1000})"

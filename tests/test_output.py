@@ -122,6 +122,11 @@ def test_csv_symbolic_sizes():
     result = run("plan", "--input", "Tx80x3", "--conv", "3x3x8,stride=2,padding=same", "--format", "csv")
     row = next(csv.DictReader(io.StringIO(result.stdout)))
     assert (row["output_shape"], row["macs"]) == ("ceil(T/2)x40x8", "8640*ceil(T/2)")  # 40*8*3*3*3 per row
+    # a compound size is parenthesised as in the table: T-2x4 could not be read back
+    result = run("plan", "--input", "Tx3", "--conv", "3x4", "--flatten", "--dense", "2", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["output_shape"], r["kernel_shape"]) for r in rows] == [("(T-2)x4", "3x3x4"), ("(4*T-8)", ""),
+                                                                      ("2", "(4*T-8)x2")]
 
 
 def test_quiet_prints_nothing_on_success():

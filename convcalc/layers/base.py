@@ -262,9 +262,12 @@ def lookup(name: str) -> LayerType:
 
 def fmt(x: Dim) -> str:
     """A size inside a formula: ints plain, expressions parenthesised when compound."""
-    if is_concrete(x):
-        return str(x)
-    s = to_str(x)
+    return str(x) if is_concrete(x) else parenthesised(to_str(x))
+
+
+def parenthesised(s: str) -> str:
+    """An expression's text as one factor of a product or shape: ``(T-2)``, but ``T`` and
+    ``ceil(T/2)`` as they are."""
     return s if s.isidentifier() or _one_call(s) else f"({s})"
 
 

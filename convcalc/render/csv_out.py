@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 from ..engine import Plan
+from ..layers.base import parenthesised
 from .json_out import layer_dict
 from .summary import mismatch_map
 
@@ -20,11 +21,14 @@ COLUMNS = (
 
 
 def cell(name: str, value: Any) -> Any:
-    """Shapes joined as the user writes them (26x26x16), `from` ids by spaces, None as empty."""
+    """Shapes joined as the user writes them (26x26x16, (T-2)x4), `from` ids by spaces, None as
+    empty."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return (" " if name == "from" else "x").join(map(str, value))
+        if name == "from":
+            return " ".join(value)
+        return "x".join(parenthesised(v) if isinstance(v, str) else str(v) for v in value)
     return value
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .dims import Dim, is_concrete
 from .engine import Plan, display_shape, infer
-from .errors import SpecError
+from .errors import Loc, SpecError
 from .fields import RF
 from .memory import bytes_of, naive_elements, peak
 from .spec import load_file
@@ -76,7 +76,8 @@ def ratios(design: Design, first: Design) -> dict[str, float | None]:
 def load_designs(files: list[str] | tuple[str, ...], *, dtype: str = "float32", batch: int = 1) -> list[Design]:
     """Plan every file (errors keep their file and line)."""
     if len(files) < 2:
-        raise SpecError("compare needs at least two spec files", hint="convcalc compare A.yaml B.yaml [C.yaml ...]")
+        raise SpecError("compare needs at least two spec files", loc=Loc("<cli>"),
+                        hint="convcalc compare A.yaml B.yaml [C.yaml ...]")
     designs = []
     for file in files:
         spec = load_file(file)

@@ -83,7 +83,7 @@ def test_markdown(files):
 def test_needs_two_files(files):
     result = run("compare", files[0])
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: compare needs at least two spec files")
+    assert result.stderr.startswith("error: <cli>: compare needs at least two spec files")
 
 
 def test_bad_file_is_located(files, tmp_path, validator):

@@ -48,7 +48,8 @@ def test_check_column_is_kept_when_checking():
     ("outptu,rf", "error: <cli>: field 'columns': unknown column 'outptu'\n  hint: did you mean 'output'?"),
     ("", "error: <cli>: field 'columns': --columns is empty"),
     ("all,rf", "error: <cli>: field 'columns': 'all' means every column and stands alone"),  # hint was: did you mean 'all'?
-], ids=["typo", "empty", "all-and-more"])
+    ("params,params", "error: <cli>: field 'columns': column 'params' is given twice"),  # it kept one, silently
+], ids=["typo", "empty", "all-and-more", "twice"])
 def test_unknown_column_is_a_usage_error(given, line):
     result = run("plan", "--input", "8x8x1", "--conv", "3x3x2", "--columns", given)
     assert result.exit_code == 2

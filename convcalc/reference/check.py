@@ -186,8 +186,8 @@ def refuse_above(estimated: int, max_bytes: int | None) -> None:
         raise CheckError(
             f"check would need about {format_bytes(estimated)} at its estimated peak; the limit is "
             f"{format_bytes(limit)}, {source}",
-            hint="plan answers for any size without running; check a smaller input (e.g. --input 64x64x3), "
-            "or raise the limit with --max-check-memory",
+            hint="plan answers for any size without running; check a smaller input (--input with smaller "
+            "spatial sizes runs every layer the same way), or raise the limit with --max-check-memory",
         )
 
 

@@ -40,11 +40,13 @@ def parse(text: str) -> tuple[str, ...]:
     if "all" in names:
         raise SpecError("'all' means every column and stands alone", field="columns",
                         hint="--columns all, or name the columns: " + ",".join(COLUMNS))
-    for name in names:
+    for i, name in enumerate(names):
         if name not in COLUMNS:
             raise SpecError(f"unknown column '{name}'", field="columns",
                             hint=did_you_mean(name, list(COLUMNS) + ["all"]))
-    return tuple(dict.fromkeys(names))
+        if name in names[:i]:
+            raise SpecError(f"column '{name}' is given twice", field="columns")
+    return tuple(names)
 
 
 def default(plan: Any) -> tuple[str, ...]:

@@ -62,6 +62,9 @@ class Plan:
     requirements: list[Any] = field(default_factory=list)
     limits: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats, output resolved
+    # the layer whose output the network returns: what the file's last entry names (an entry
+    # `when` turned off names its input); None: the last layer
+    output_id: str | None = None
 
     @property
     def trainable(self) -> Dim:
@@ -84,8 +87,16 @@ class Plan:
         return self.params * DTYPE_BYTES[self.dtype]
 
     @property
+    def output_layer(self) -> LayerPlan | None:
+        """The layer the network's output comes from (None: the network returns its input)."""
+        if self.output_id is None:
+            return self.layers[-1] if self.layers else None
+        return next((lp for lp in self.layers if lp.node.id == self.output_id), None)
+
+    @property
     def output(self) -> Shape:
-        return self.layers[-1].output if self.layers else self.input_shape
+        out = self.output_layer
+        return out.output if out is not None else self.input_shape
 
     @cached_property
     def live_steps(self) -> list[Any]:
@@ -196,6 +207,7 @@ def infer_once(spec: ModelSpec, *, kernel_layout: str | None = None, dtype: str 
         notes=notes,
         warnings=warnings,
         groups={gid: replace(g, output=resolve(gid, spec.aliases)) for gid, g in spec.groups.items()},
+        output_id=resolve(spec.output, spec.aliases) if spec.output else None,
     )
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from helpers import plan_yaml
 
 from convcalc.cli import main
+from convcalc.memory import peak
 from convcalc.reference import check
 
 SAME = "padding: same"
@@ -197,3 +198,13 @@ def test_json_lists_every_input(tmp_path):
     assert layer["from"] == ["a", "b"]
     assert layer["input_shapes"] == [[10, 12, 5], [10, 12, 7]]
     assert layer["input_shape"] == [10, 12, 5]
+
+
+def test_the_network_output_is_what_the_last_entry_names():
+    # the last entry is turned off, so it names its input, a: the network returns a (6x6x4), not
+    # the last layer in order, b (8x8x6); a then stays alive to the end, in the plan and the run
+    plan = plan_yaml("input: 8x8x2\nlayers:\n  - {id: a, conv: 3x3x4}\n  - {id: b, from: input, conv: 1x1x6}\n"
+                     "  - {relu: , from: a, when: false}\n")
+    assert plan.output == (6, 6, 4)
+    assert peak(plan)[0] == 8 * 8 * 2 + 6 * 6 * 4 + 8 * 8 * 6  # elements of input, a and b at b's step
+    assert check(plan).passed

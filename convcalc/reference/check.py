@@ -104,10 +104,13 @@ def _require_concrete(plan: Any) -> None:
 
 
 def _last_uses(plan: Any) -> dict[str, int]:
+    """Per array, the last layer that reads it; the network's output is kept to the end."""
     last: dict[str, int] = {}
     for i, lp in enumerate(plan.layers):
         for name in lp.node.inputs:
             last[name] = i
+    if plan.output_layer is not None:
+        last[plan.output_layer.node.id] = len(plan.layers)
     return last
 
 

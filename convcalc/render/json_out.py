@@ -128,7 +128,7 @@ def plan_dict(plan: Plan, report: Any = None, budgets: Any = ()) -> dict[str, An
             "symbols": dict(plan.symbols),
             **limits_dict(plan),
         },
-        "output_shape": shape_json(out_shape(plan, plan.layers[-1]) if plan.layers else None),
+        "output_shape": shape_json(display_shape(plan.output, plan.layout)),
         "layers": [layer_dict(plan, lp) for lp in plan.layers],
         "groups": groups_list(plan),
         "totals": totals_dict(plan),

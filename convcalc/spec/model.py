@@ -64,5 +64,5 @@ class ModelSpec:
     input_loc: Loc = field(default_factory=Loc)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats by id
     aliases: dict[str, str] = field(default_factory=dict)  # id -> the id it stands for
-    output: str | None = None  # the id the last top-level entry names (None: the last layer)
+    output: str | None = None  # the id the last top-level entry names: the network's output (None: the last layer)
     budgets: dict[str, Any] = field(default_factory=dict)  # `budgets:` name -> budgets.Limit

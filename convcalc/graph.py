@@ -64,7 +64,7 @@ def build(spec: ModelSpec) -> list[Node]:
     if not spec.layers:  # nothing to plan or check (a check would compare a peak with no arrays)
         disabled = bool(spec.aliases)
         raise SpecError("the network has no layers" + (": every entry is disabled by when" if disabled else ""),
-                        loc=Loc(spec.file) if spec.file else Loc("<cli>"),
+                        loc=spec.layers_loc or (Loc(spec.file) if spec.file else Loc("<cli>")),
                         hint=("add entries to the file's layers: or " if spec.file else "add ")
                         + "layer flags such as --conv 3x3x16 or --layer 'TYPE ARGS'")
     ids = _ids(spec)

@@ -155,10 +155,9 @@ def infer_with_limits(spec: Any, infer_once: Callable[..., Any], **options: Any)
     except ConvCalcError as exc:
         if not values:
             raise
-        try:  # with the given values in (a symbolic channel count, say), the others still symbols
-            plan = infer_once(spec, **options)
-        except ConvCalcError:
-            raise exc from None
+        # with the given values in (a symbolic channel count, say), the others still symbols; its
+        # error, if any, is the one that matters (it knows the values: "kernel 3 is larger...")
+        plan = infer_once(spec, **options)
         reason = f"without values, {exc.message}"
         unset = [name for name, value in plan.symbols.items() if value is None]
         plan.requirements = requirements(plan) if unset else []

@@ -137,6 +137,14 @@ def test_a_disabled_entry_still_has_its_argument_names_checked(entry, line):
     assert err.value.format().splitlines()[0] == line
 
 
+def test_a_disabled_compact_string_with_a_comparison_inside_a_placeholder():
+    # '==' inside ${...} is not key=value: the names check blanks the expressions first
+    text = ("input: 8x8x2\nblocks:\n  stage:\n    args: {wide: false, extra: false}\n    layers:\n"
+            "      - {conv: \"3x3x${16 if wide == true else 8}\", when: \"${extra}\"}\n      - conv: 3x3x4\n"
+            "layers:\n  - {stage: {extra: false}}\n")
+    assert ids(plan_yaml(text)) == ["stage1.conv2"]
+
+
 def test_a_disabled_entry_values_are_not_read():
     # filters 0 would be refused, but this entry is off: only its names are checked
     text = "input: 8x8x2\nlayers:\n  - relu\n  - {conv: {filters: '${0}', kernel: 3}, when: false}\n"

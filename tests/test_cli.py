@@ -134,6 +134,12 @@ def test_a_negative_seed_is_a_usage_error():
     assert result.output.splitlines()[0] == "error: <cli>: Invalid value for '--seed': -1 is not in the range x>=0."
 
 
+def test_a_symbol_ending_in_underscore_is_not_taken_for_a_cut_name():
+    result = run("plan", "--input", "T_x80x3", "--conv", "3x3x4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["input"]["shape"] == ["T_", 80, 3]
+
+
 YAML_ERRORS = [
     ("input: 28x28x1\nlayers:\n  - conv: {filters: 16, kernel: 3, stirde: 2}\n",
      "error: {f}:3:36: layers[0], field 'stirde': unknown argument for conv 'stirde'", "did you mean 'stride'?"),

@@ -87,10 +87,10 @@ HOSTILE = [
     ("symbol-max", "input: [max, 8, 3]\nlayers: [relu]\n",  # JSON totals print max(...): T named max broke them
      2, "error: {f}:1:8: field 'input': 'max' in input shape ['max', 8, 3] cannot name a size: ceil, floor, max, min "
         "and Python keywords are reserved"),
-    ("no-layers", "input: 8x8x2\n", 2, "error: {f}: the network has no layers"),
+    ("no-layers", "input: 8x8x2\n", 2, "error: {f}:1:1: the network has no layers"),
     # blocks, repeat and ${...} (expansion limits: convcalc/spec/expand.py, expr.py)
     ("every-entry-disabled", "input: 8x8x2\nlayers:\n  - {relu: , when: false}\n",
-     2, "error: {f}: the network has no layers: every entry is disabled by when"),
+     2, "error: {f}:3:3: the network has no layers: every entry is disabled by when"),
     ("disabled-chain",  # a chain of 20,000 aliases, resolved once (it was walked once per name on it: cubic)
      "input: 8x8x2\nblocks:\n  c0:\n    layers:\n      - {relu: , when: false}\nlayers:\n  - {c0: , repeat: 20000}\n"
      "  - relu\n", 0, "model: input 8x8x2 (hwc), kernels hwio"),

@@ -307,3 +307,13 @@ def test_a_symbolic_channel_count_set_while_the_spatial_symbols_stay():
     assert doc["layers"][0]["macs"] == "54*(H-2)*(W-2)"  # (H-2)(W-2) positions x 2 filters x 27 taps
     result = CliRunner().invoke(main, ["check", "--input", "HxWxC", "--set", "C=3", "--conv", "3x3x2"])
     assert result.exit_code == 0 and "C=3" in result.output
+
+
+def test_values_too_small_give_the_concrete_error():
+    # the symbolic plan fails (channel C); with every value given, the plan with them says what is
+    # wrong with them, not "give C a value", which the user had done
+    result = CliRunner().invoke(main, ["plan", "--input", "HxWxC", "--set", "C=3", "--set", "H=2", "--set", "W=2",
+                                       "--conv", "3x3x8"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: <cli>: --conv (layer flag #1) (conv), field 'kernel': kernel 3 is larger "
+                                    "than the padded input (2) on spatial axis 0")

@@ -87,14 +87,15 @@ def entry_type(item: Any) -> str | None:
     return None
 
 
-def _uses(blocks: dict[str, Block]) -> dict[str, list[str]]:
+def block_uses(blocks: dict[str, Block]) -> dict[str, list[str]]:
     """Per block, the blocks its entries name."""
     return {n: [t for t in map(entry_type, b.layers) if t in blocks] for n, b in blocks.items()}
 
 
-def reachable(name: str, blocks: dict[str, Block]) -> set[str]:
-    """``name`` and every block it uses, directly or through others."""
-    uses, found, todo = _uses(blocks), set(), [name]
+def reachable(name: str, uses: dict[str, list[str]]) -> set[str]:
+    """``name`` and every block it uses, directly or through others (``uses``: :func:`block_uses`)."""
+    found: set[str] = set()
+    todo = [name]
     while todo:
         block = todo.pop()
         if block not in found:
@@ -105,7 +106,7 @@ def reachable(name: str, blocks: dict[str, Block]) -> set[str]:
 
 def _check_recursion(src: Source, blocks: dict[str, Block]) -> None:
     """Depth-first search over "block uses block": a path that returns to a block is a cycle."""
-    uses = _uses(blocks)
+    uses = block_uses(blocks)
     done: set[str] = set()
 
     def visit(name: str, trail: list[str]) -> None:

@@ -26,9 +26,9 @@ from typing import Any, Callable, Sequence
 
 from ..errors import ConvCalcError, Loc, SpecError, did_you_mean, show
 from ..layers import ALIASES, REGISTRY, lookup
-from .blocks import ENTRY_KEYS, Block, bind_args, reachable
+from .blocks import ENTRY_KEYS, Block, bind_args, block_uses, reachable
 from .compact import parse_compact
-from .expr import names, substitute
+from .expr import blank_placeholders, names, substitute
 from .model import Flag, Group, LayerSpec, default_id
 from .source import Source
 
@@ -128,6 +128,7 @@ class Expander:
         self.count = 0
         self.output = INPUT
         self.disabled_uses: set[str] = set()  # blocks named by an entry that `when` turned off
+        self.uses: dict[str, list[str]] = {}  # block -> the blocks it names (blocks.block_uses)
         self.types = set(REGISTRY) | set(ALIASES) | set(blocks)
 
     def scope(self, scope: Scope, items: list[Any], extra: Sequence[Entry] = ()) -> str:
@@ -196,8 +197,9 @@ class Expander:
             self.check_names(entry)
             self.tick(entry)  # a disabled entry counts as a layer, so no expansion is free
             self.aliases[full] = inputs[0]
-            if entry.type in self.blocks:  # and the blocks it would use: none of them is forgotten
-                self.disabled_uses |= reachable(entry.type, self.blocks)
+            if entry.type in self.blocks and entry.type not in self.disabled_uses:
+                self.uses = self.uses or block_uses(self.blocks)  # once per expansion
+                self.disabled_uses |= reachable(entry.type, self.uses)  # and the blocks it would use
         return when
 
     def check_names(self, entry: Entry) -> None:
@@ -206,7 +208,7 @@ class Expander:
         raw = entry.raw
         if isinstance(raw, str) and "=" in raw:
             try:
-                raw = parse_compact(raw, short_keys=entry.type not in self.blocks)[1]
+                raw = parse_compact(blank_placeholders(raw), short_keys=entry.type not in self.blocks)[1]
             except SpecError as exc:
                 raise exc.located(loc=self.src.loc(entry.base + (entry.key,)), layer=entry.path)
         if not isinstance(raw, dict):

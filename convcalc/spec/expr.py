@@ -255,6 +255,12 @@ def evaluate(text: str, env: Mapping[str, Any]) -> int | bool:
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
+def blank_placeholders(text: str) -> str:
+    """``text`` with each ``${...}`` replaced by ``0``: its shape without the expressions (an
+    ``==`` inside one is not a ``key=value``)."""
+    return _PLACEHOLDER.sub("0", text)
+
+
 def names(value: Any) -> set[str]:
     """The names the ``${...}`` of a string read (none for another value, or one that does not
     parse: evaluating it reports that)."""

@@ -62,6 +62,7 @@ class ModelSpec:
     values: dict[str, int] = field(default_factory=dict)  # `set:` / --set
     file: str | None = None
     input_loc: Loc = field(default_factory=Loc)
+    layers_loc: Loc | None = None  # the file's layers: (or its start when it has none)
     groups: dict[str, Group] = field(default_factory=dict)  # block uses and repeats by id
     aliases: dict[str, str] = field(default_factory=dict)  # id -> the id it stands for
     output: str | None = None  # the id the last top-level entry names: the network's output (None: the last layer)

@@ -33,14 +33,16 @@ def _check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
 
 
 def _refuse_a_name_cut_at_x(text: str, items: list[str], loc: Loc) -> None:
-    """``max_lenx80x3`` splits into ``ma``, ``_len``...: a piece that starts or ends with ``_``
-    was a name with an x in it. Say so rather than plan an input of the wrong rank."""
+    """``max_lenx80x3`` splits into ``ma``, ``_len``...: a piece after an ``x`` that starts with
+    ``_`` was most likely a name with an x in it (``T_x80x3`` is T_ by 80 by 3, and stays so).
+    Say so rather than plan an input of the wrong rank."""
     for i, piece in enumerate(items[1:], 1):
-        if piece.startswith("_") or items[i - 1].endswith("_"):
+        if piece.startswith("_") and items[i - 1]:
             name = f"{items[i - 1]}x{piece}"
             listed = ", ".join(items[: i - 1] + [name] + items[i + 1:])
             raise SpecError(f"input shape {show(text)}: 'x' separates the sizes, so the name {name!r} is cut in two",
-                            loc=loc, field="input", hint=f"write the input as a list: input: [{listed}]")
+                            loc=loc, field="input", hint=f"name the symbol without an x, or give the input as a "
+                                                         f"list in a spec file: input: [{listed}]")
 
 
 def parse_shape(value: Any, loc: Loc) -> tuple[Size, ...]:
@@ -110,8 +112,11 @@ def _coerce_args(
     except SpecError as exc:
         raise exc.located(loc=loc)
     if isinstance(raw, str) and not raw.strip():  # `dropout: ''`: not the same as leaving it out
-        raise SpecError(f"the arguments of {layer_type.name} are an empty string", loc=loc,
-                        hint=f"leave them out for the defaults (- {layer_type.name}), or give them")
+        required = [n for n, spec in layer_type.args.items() if spec.default is REQUIRED]
+        hint = (f"give its {', '.join(required)}" if required else
+                f"give them, or leave the value out for the defaults (in a file: - {layer_type.name}; "
+                f"as a flag: --layer {layer_type.name})")
+        raise SpecError(f"the arguments of {layer_type.name} are an empty string", loc=loc, hint=hint)
     if raw is None:
         given: dict[str, Any] = {}
     elif isinstance(raw, dict):
@@ -229,6 +234,7 @@ def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
         values=_values(src),
         file=src.file,
         input_loc=src.loc(("input",)),
+        layers_loc=src.loc(("layers",)),
         budgets=_budgets(src, data.get("budgets")),
     )
 

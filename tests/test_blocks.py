@@ -110,6 +110,16 @@ def test_when_on_a_repeated_entry(repeat, when, expected):
     assert [(lp.node.id.removeprefix("u."), [i.removeprefix("u.") for i in lp.node.inputs]) for lp in layers] == expected
 
 
+def test_repetitions_turned_off_are_not_counted_in_the_group():
+    # L has 2 of its 3 repetitions, M none: the group said x3 over 2 uses, and listed M
+    text = ("input: 8x8x2\nblocks:\n  b:\n    layers: [conv: 1x1x2, relu]\nlayers:\n"
+            "  - {id: L, b: , repeat: 3, when: \"${index != 2}\"}\n  - {id: M, b: , repeat: 2, when: \"${index > 5}\"}\n"
+            "  - relu\n")
+    groups = plan_yaml(text).groups
+    assert [(g.id, g.kind, g.count) for g in groups.values()] == [("L", "repeat", 2), ("L.0", "block", 1),
+                                                                   ("L.1", "block", 1)]
+
+
 def test_a_block_turned_off_by_when_is_used_not_forgotten():
     # an optional squeeze-excite block, off in this configuration: the spec is valid (it was
     # refused as "defined but never used"); turned on, its layer is there

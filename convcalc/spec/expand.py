@@ -230,13 +230,20 @@ class Expander:
             self.count = MAX_LAYERS
             self.tick(entry)
         self.groups[full] = Group(full, "repeat", entry.type, n)
+        on = 0
         for k in range(n):
             child, env = f"{full}.{k}", {**scope.env, "index": k}
             path = entry.path if entry.type in self.blocks else f"{entry.path} ({child})"  # a use names itself
             if not ask_each or self.enabled(entry, env, child, inputs):
                 self.one(scope, replace(entry, path=path), child, inputs, env, scope.groups + (full,))
+                on += 1
             inputs = [child]
         self.aliases[full] = inputs[0]
+        if on < n:  # the group counts the repetitions that are there (none: no group, as a whole entry off)
+            if on:
+                self.groups[full] = replace(self.groups[full], count=on)
+            else:
+                del self.groups[full]
 
     def one(self, scope: Scope, entry: Entry, full: str, inputs: list[str], env: dict[str, Any],
             groups: tuple[str, ...]) -> None:

@@ -183,6 +183,21 @@ def test_tolerance_and_difference():
 
 
 @needs_torch
+@pytest.mark.parametrize("args", [
+    ["--input", "8x3x1", "--layer", "conv 5x5x2,stride=1x2,padding=0x1"],  # one channel: odd strides on C
+    ["--input", "1x4x3", "--layout", "chw", "--layer", "conv 5x5x2,stride=1x4,padding=same"],
+    ["--input", "3x9", "--layout", "chw", "--layer", "maxpool kernel=3,stride=4,dilation=3,padding=same"],
+])
+def test_torch_agrees_where_it_once_did_not(args):
+    # numpy was right (a float64 PyTorch run agrees): PyTorch 2.13's conv2d read a C=1 tensor with
+    # odd size-1 strides as channels-last and got wrong values; TF's same padding with dilation is
+    # more than PyTorch's max_pool takes natively (kernel/2), so it is padded explicitly
+    result = CliRunner().invoke(main, ["check", *args, "--backend", "torch"])
+    assert result.exit_code == 0, result.output
+    assert "PyTorch 2.13" in result.output and "agreed on all 1 layer outputs" in result.output
+
+
+@needs_torch
 @pytest.mark.parametrize("flags, why", [
     (["--conv", "2x2x2x2x3"], "PyTorch has no conv4d (4 spatial axes)"),
     (["--maxpool", "2"], "PyTorch has no max_pool4d (4 spatial axes)"),

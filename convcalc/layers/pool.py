@@ -41,11 +41,10 @@ def infer_pool(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     for i in range(rank):
         eff = dilation[i] * (kernel[i] - 1) + 1
         pads = axis_pads(node.args["padding"], rank, i, eff)
-        if pads != "same" and max(pads) > eff // 2:
+        if pads != "same" and max(pads) > kernel[i] // 2:  # PyTorch's rule: the kernel, not the dilated window
             raise ShapeError(
-                f"padding {max(pads)} on spatial axis {i} is more than half of the window size {eff}, so a "
-                "window could lie entirely in the padding",
-                field="padding", hint="PyTorch requires pool padding <= kernel/2",
+                f"padding {max(pads)} on spatial axis {i} is more than half of the kernel size {kernel[i]}",
+                field="padding", hint="PyTorch requires pool padding <= kernel/2 (so no window lies in the padding alone)",
             )
         axes.append(
             slide(shape[i], kernel[i], stride[i], dilation[i], pads, ceil_mode=node.args["ceil_mode"], axis=i)

@@ -46,10 +46,20 @@ def register(*names: str) -> Callable[[TorchOp], TorchOp]:
 
 
 def to_torch(x: np.ndarray) -> Any:
-    """(1, spatial..., C) numpy -> (1, C, spatial...) torch."""
+    """(1, spatial..., C) numpy -> (1, C, spatial...) torch, copied into a fresh array: its
+    strides are then the canonical ones on every axis. np.ascontiguousarray may keep odd strides
+    on size-1 axes (with C=1: (24, 1, 3, 1)), which PyTorch 2.13's CPU conv2d takes for channels-
+    last and then computes wrong values for unequal strides."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, 1)))
+    return torch.from_numpy(_canonical(np.moveaxis(x, -1, 1)))
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    """A fresh C-order copy of ``a``: canonical strides on every axis, size-1 ones included."""
+    out = np.empty(a.shape, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 def from_torch(t: Any) -> np.ndarray:
@@ -120,7 +130,7 @@ def conv(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layo
 def _tensor(a: np.ndarray) -> Any:
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(a))
+    return torch.from_numpy(_canonical(a))
 
 
 def _pool(op: str) -> TorchOp:
@@ -131,8 +141,8 @@ def _pool(op: str) -> TorchOp:
         stride, dilation, pads = _geometry(args, x, kernel)
         t, native = to_torch(x), _symmetric(pads)
         ceil_mode = bool(args.get("ceil_mode", False))
-        if op == "max":
-            if native is None:
+        if op == "max":  # PyTorch pads natively only symmetric padding up to half the kernel
+            if native is None or any(p > k // 2 for p, k in zip(native, kernel)):
                 t, native = _explicit_pad(t, pads, float("-inf")), (0,) * rank
             out = _nd("max_pool", rank)(t, kernel, stride, native, dilation, ceil_mode)
             return from_torch(out)

@@ -66,6 +66,18 @@ def test_symbolic_same_padding_has_no_field_but_valid_does():
     assert rf.size == (3, 5)
 
 
+def test_symbolic_same_padding_at_stride_1_has_its_field():
+    # at stride 1 TF pads eff-1 in all, (eff-1)//2 before, whatever T is: two 3x3 convs see 5x5,
+    # the dilated 5-tap one (eff 9) adds 8 more; the field was missing (and ended every later one)
+    plan = plan_layers("TxWx3", "conv: 3x3x4,padding=same", "conv: 3x3x4,padding=same",
+                       "conv: {filters: 4, kernel: 5, dilation: 2, padding: same}")
+    assert [lp.rf.size for lp in plan.layers] == [(3, 3), (5, 5), (13, 13)]
+    assert plan.layers[-1].rf.start == (0, 0)  # centred: every layer pads as much before as after
+    from convcalc.symcheck import check as check_at_samples
+
+    assert check_at_samples(plan).passed  # the probe measures the same fields at several sizes
+
+
 # Published by google-research/receptive_field (receptive_field/RECEPTIVE_FIELD_TABLE.md, vgg_16,
 # resolution 224): RF size, effective stride, effective padding, per end-point; here the layer ids
 # of examples/vgg16.yaml (conv1 is conv1_1, maxpool1 pool1, conv3 conv2_1, ...). Effective padding

@@ -76,8 +76,8 @@ def slide(
     if pads == "same":
         out = ceil_div(n, s)
         text = equals(f"ceil({fmt(n)}/{s})", out)
-        if is_concrete(n):
-            total = max((int(out) - 1) * s + eff - int(n), 0)  # type: ignore[arg-type]
+        if is_concrete(n) or s == 1:  # at stride 1 the padding is eff-1 whatever the size
+            total = max((int(out) - 1) * s + eff - int(n), 0) if is_concrete(n) else eff - 1  # type: ignore[arg-type]
             return Axis(out, (total // 2, total - total // 2), text, None)
         return Axis(out, None, text, None)
     pb, pa = pads
@@ -119,7 +119,8 @@ def slide(
 
 def window_rf(axes: list[Axis], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
     """``Result.rf``: per axis (effective kernel, stride, padding before), or None when TF ``same``
-    over a symbolic size leaves the padding unknown (it depends on the size mod the stride)."""
+    over a symbolic size leaves the padding unknown (at a stride above 1 it depends on the size mod
+    the stride)."""
     if any(a.pads is None for a in axes):
         return None
     return tuple((d * (k - 1) + 1, s, a.pads[0]) for a, k, s, d in zip(axes, kernel, stride, dilation))  # type: ignore[index]

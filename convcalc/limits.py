@@ -170,5 +170,9 @@ def infer_with_limits(spec: Any, infer_once: Callable[..., Any], **options: Any)
     if values:
         check_values(reqs, values, limits)
         plan = infer_once(spec, **options)
+        unset = [name for name, value in plan.symbols.items() if value is None]
+        if unset:  # the others' smallest values given these (H*W >= 9 with H=3 set: W >= 3)
+            reqs = requirements(plan)
+            limits = {**limits, **min_values(reqs, unset)}
     plan.requirements, plan.limits = reqs, limits
     return plan

@@ -317,3 +317,14 @@ def test_values_too_small_give_the_concrete_error():
     assert result.exit_code == 2
     assert result.output.startswith("error: <cli>: --conv (layer flag #1) (conv), field 'kernel': kernel 3 is larger "
                                     "than the padded input (2) on spatial axis 0")
+
+
+def test_a_free_symbols_smallest_value_assumes_the_values_set(tmp_path):
+    # H*W >= 9 (a 9-tap conv over the flattened H x W): with H=3 set, W must be >= 3. The minimum
+    # said W >= 1, so check ran at W=1 and the executor refused the layer ("please report it")
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: HxWx1\nlayers:\n  - reshape: \"-1x1x1\"\n  - conv: 9x1x2\n")
+    result = CliRunner().invoke(main, ["plan", str(spec), "--set", "H=3", "--format", "json"])
+    assert json.loads(result.output)["input"]["min_values"]["W"] == 3
+    checked = CliRunner().invoke(main, ["check", str(spec), "--set", "H=3"])
+    assert checked.exit_code == 0 and "H=3 W=3" in checked.output

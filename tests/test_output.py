@@ -292,3 +292,13 @@ def test_a_console_without_utf8_gets_what_it_can_print(tmp_path, encoding, cell,
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stdout.decode(encoding).splitlines() if line.lstrip("| ").startswith("0 "))
     assert re.search(rf"[\s|]{cell}[\s|]*$", row) and layer_id in row, row
+
+
+def test_markdown_escapes_what_markdown_would_read_as_markup():
+    # 34560*ceil(T/2)+184320*ceil(T/4) rendered with the middle in italics, and every --explain
+    # product (16*(1*3*3+1)) lost its asterisks; an id with _ or | must read as written too
+    result = run("plan", "--input", "Tx80x3", "--conv", "3x3x8,stride=2,padding=same", "--explain",
+                 "--format", "markdown")
+    text = result.stdout
+    assert "8640\\*ceil(T/2)" in text and "8640*ceil" not in text
+    assert not re.search(r"(?<!\\)[*_]", text.replace("**model**", "")), "an unescaped * or _ is left"

@@ -23,6 +23,15 @@ def shape_json(shape: Any) -> list[int | str] | None:
     return None if shape is None else [dim_json(s) for s in shape]
 
 
+_MARKUP = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<|"})
+
+
+def md(text: str) -> str:
+    """``text`` with Markdown's inline markup characters escaped, so that ``34560*ceil(T/2)*2``
+    reads as written instead of turning into italics (and ``|`` does not end a table cell)."""
+    return text.translate(_MARKUP)
+
+
 def check_cell(issues: list[str]) -> str:
     """The check column: a check mark, or a cross and what disagrees. ASCII ("ok", "x") when
     stdout's encoding has no check mark (a cp1252 console), where the mark could not be printed."""

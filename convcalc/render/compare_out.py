@@ -14,7 +14,7 @@ from .. import __version__
 from ..compare import COUNTS, Design
 from ..engine import display_shape
 from ..fields import rf_text
-from .common import dim_json, num, rf_dict, shape_json, size_text
+from .common import dim_json, md, num, rf_dict, shape_json, size_text
 
 SCHEMA_VERSION = 1
 
@@ -79,10 +79,10 @@ def table(data: dict[str, Any]) -> Any:
 
 def markdown(data: dict[str, Any]) -> str:
     labels = [e["design"].label for e in data["designs"]]
-    lines = [f"**{_title(data)}**", "", "| | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows(data)]
+    lines = [f"**{md(_title(data))}**", "", "| | " + " | ".join(map(md, labels)) + " |", "|---|" + "---:|" * len(labels)]
+    lines += ["| " + " | ".join(map(md, row)) + " |" for row in rows(data)]
     notes = notice_lines([e["design"] for e in data["designs"]])
-    return "\n".join(lines + ([""] + [f"{n}  " for n in notes] if notes else [])) + "\n"
+    return "\n".join(lines + ([""] + [f"{md(n)}  " for n in notes] if notes else [])) + "\n"
 
 
 def design_dict(entry: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from ..engine import Plan, display_shape
 from ..memory import explain_totals
 from .columns import RIGHT
-from .common import size_text
+from .common import md, size_text
 from .rows import row_cells, row_explain, rows
 from .summary import check_lines, columns, mismatch_map, notice_lines, totals_lines
 
@@ -16,7 +16,7 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int 
            chosen: tuple[str, ...] | None = None) -> str:
     names = columns(plan, report, chosen)
     lines = [
-        f"**{plan.name or 'model'}**: input {size_text(display_shape(plan.input_shape, plan.layout))} "
+        f"**{md(plan.name or 'model')}**: input {md(size_text(display_shape(plan.input_shape, plan.layout)))} "
         f"({plan.layout}), kernels {plan.kernel_layout}",
         "",
         "| " + " | ".join(names) + " |",
@@ -26,13 +26,13 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int 
     shown = rows(plan, depth)
     for item in shown:
         row = row_cells(plan, item, report, bad)
-        lines.append("| " + " | ".join(row[name].replace("|", "\\|") for name in names) + " |")
+        lines.append("| " + " | ".join(md(row[name]) for name in names) + " |")
     lines.append("")
     if explain:
         for item in shown:
             label, explained = row_explain(plan, item)
-            lines.extend(f"- `{label}` {line}" for line in explained)
-        lines.extend(f"- {line}" for line in explain_totals(plan))
+            lines.extend(f"- `{label}` {md(line)}" for line in explained)
+        lines.extend(f"- {md(line)}" for line in explain_totals(plan))
         lines.append("")
-    lines.extend(f"{line}  " for line in notice_lines(plan) + totals_lines(plan) + check_lines(plan, report))
+    lines.extend(f"{md(line)}  " for line in notice_lines(plan) + totals_lines(plan) + check_lines(plan, report))
     return "\n".join(lines) + "\n"

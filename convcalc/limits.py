@@ -141,7 +141,7 @@ def check_values(reqs: list[Requirement], values: dict[str, int], limits: dict[s
         best = {n: max(values[n], limits[n].value or 1) for n in names}
         raise ShapeError(
             f"{given} is too small: this layer needs {req.text} ({req.name}){detail}",
-            loc=req.loc, layer=req.where,
+            loc=req.loc, layer=req.where, field="set",  # the value given (--set or set:) is what to change
             hint=f"give {_given(names, best)} or more (the line under `convcalc plan`'s table "
                  "names the smallest valid values)",
         )

@@ -153,7 +153,7 @@ def test_set_below_the_smallest_value_is_one_clear_error():
     result = run("plan", *SEED, "--conv", "9x3x8", "--set", "T=20")
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        "error: <cli>: --conv (layer flag #3) (conv): T=20 is too small: this layer needs "
+        "error: <cli>: --conv (layer flag #3) (conv), field 'set': T=20 is too small: this layer needs "
         "ceil(T/4) >= 9 (padded size on axis 0), which holds from T=33 on; at T=20 it is 5",
         "  hint: give T=33 or more (the line under `convcalc plan`'s table names the smallest valid values)"]
     assert run("plan", *SEED, "--conv", "9x3x8", "--set", "T=33").exit_code == 0

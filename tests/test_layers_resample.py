@@ -159,3 +159,11 @@ AGREE = [
 @pytest.mark.parametrize("inp,layer", AGREE, ids=[c[1] for c in AGREE])
 def test_executor_agrees(inp, layer, layout):
     assert_checks(inp, layer, layout=layout)
+
+
+def test_pixel_unshuffle_of_a_size_that_is_a_multiple_for_every_value():
+    # 2*H (an upsample by 2) is divisible by 2 whatever H is: it was refused as not concrete
+    plan = plan_layers("HxWx3", "upsample: 2", "pixel_unshuffle: 2")
+    assert tuple(map(str, plan.layers[-1].output)) == ("H", "W", "12")
+    with pytest.raises(ConvCalcError, match="needs a concrete size on spatial axis 0, got H"):
+        plan_layers("HxWx3", "pixel_unshuffle: 2")  # H itself may be odd

@@ -119,12 +119,13 @@ def infer_pixel_unshuffle(node: Node, inputs: list[Shape], ctx: Ctx) -> Result:
     (shape,) = inputs
     rank = spatial_rank(shape, node.type)
     c, r = channels(shape, node.type), node.args["scale"]
-    sizes = [_concrete(n, node.type, i) for i, n in enumerate(shape[:-1])]
+    # a symbolic size is fine when it is a multiple of r for every value (2*H after an upsample by 2)
+    sizes = [n if not is_concrete(n) and n % r == 0 else _concrete(n, node.type, i) for i, n in enumerate(shape[:-1])]
     for i, n in enumerate(sizes):
-        if n % r:
+        if is_concrete(n) and n % r:
             raise ShapeError(f"spatial axis {i} ({n}) is not divisible by the scale {r}", field="scale",
                              hint="crop or pad the input to a multiple of the scale first")
-    explain = [f"axis {i}: {n}/{r} = {n // r}" for i, n in enumerate(sizes)]
+    explain = [f"axis {i}: {fmt(n)}/{r} = {to_str(n // r)}" for i, n in enumerate(sizes)]
     return Result(
         output=tuple(n // r for n in sizes) + (c * r**rank,),
         explain=explain + [f"channels: {c}*{r}^{rank} = {c * r**rank}"],

@@ -37,6 +37,7 @@ CHECK_INPUTS = {
     "resnet50-keras.yaml": "32x32x3",
     "mobilenetv2.yaml": "3x32x32",
     "unet.yaml": "188x188x1",  # the smallest tile with the same crops (4, 16, 40, 88): 572 - 16*24
+    "seed-volume-permute.yaml": "3x40x24",  # the same three convs; channels 3, 40 and 24 after the permutes
 }
 
 

@@ -61,6 +61,8 @@ def check(plan: Any, *, seed: int = 0, backend: str = "numpy", max_bytes: int | 
         raise TypeError(f"convcalc.check takes a Plan (from convcalc.infer or convcalc.plan), got {type(plan).__name__}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1):
+        raise ValueError(f"max_bytes must be a positive int (bytes) or None, got {max_bytes!r}")
     return _check(plan, seed=seed, backend=backend, max_bytes=max_bytes)
 
 

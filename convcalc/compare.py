@@ -33,12 +33,13 @@ class Design:
 
     @property
     def field_layer(self) -> str | None:
-        """The last layer with a receptive field: the output's, or the one before the field ends."""
-        return next((lp.node.id for lp in reversed(self.plan.layers) if lp.rf is not None), None)
+        """The last layer with a receptive field on the way to the output: the output's, or the one
+        before the field ends."""
+        return next((lp.node.id for lp in self.plan.path_to_output() if lp.rf is not None), None)
 
     @property
     def receptive_field(self) -> RF | None:
-        return next((lp.rf for lp in reversed(self.plan.layers) if lp.rf is not None), None)
+        return next((lp.rf for lp in self.plan.path_to_output() if lp.rf is not None), None)
 
 
 def _peak_bytes(plan: Plan) -> Dim | None:

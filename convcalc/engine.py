@@ -87,11 +87,29 @@ class Plan:
         return self.params * DTYPE_BYTES[self.dtype]
 
     @property
+    def output_name(self) -> str:
+        """The tensor the network returns: a layer's id, or "input" when every entry after the input
+        is turned off or a dead end. It lives to the end (memory.steps, the executor)."""
+        if self.output_id is None:
+            return self.layers[-1].node.id if self.layers else "input"
+        return self.output_id
+
+    @property
     def output_layer(self) -> LayerPlan | None:
         """The layer the network's output comes from (None: the network returns its input)."""
-        if self.output_id is None:
-            return self.layers[-1] if self.layers else None
-        return next((lp for lp in self.layers if lp.node.id == self.output_id), None)
+        return next((lp for lp in reversed(self.layers) if lp.node.id == self.output_name), None)
+
+    def path_to_output(self) -> list[LayerPlan]:
+        """The layers the output depends on, last first (what its receptive field runs through)."""
+        by_id = {lp.node.id: lp for lp in self.layers}
+        out, todo, seen = [], [self.output_name], set()
+        while todo:
+            name = todo.pop()
+            if name in by_id and name not in seen:
+                seen.add(name)
+                out.append(by_id[name])
+                todo += by_id[name].node.inputs
+        return sorted(out, key=lambda lp: -lp.node.index)
 
     @property
     def output(self) -> Shape:

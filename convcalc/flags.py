@@ -94,6 +94,7 @@ def build_spec(file: str | None, opts: dict[str, Any], flags: list[tuple[str, st
                             hint=f"keep one --set {name}=...")
         given.add(name)
         spec.values[name] = number
+        spec.value_locs[name] = Loc("<cli>")
     return spec
 
 

@@ -12,7 +12,9 @@ increasing affine expressions, sums and products of sizes), so once a requiremen
 for all larger values: the smallest value is found by doubling and then bisection. With several
 symbols each requirement on one symbol bounds that symbol; a requirement joining several (after a
 flatten or reshape) that the per-symbol minima do not meet is met by raising the first of its
-symbols in input order. Each minimum therefore assumes the other symbols at their minima.
+symbols in input order. Each minimum therefore assumes the other symbols at their minima; when
+some symbols are given values, the minima of the others are taken again from the plan with
+those values in (H*W >= 9 with H=3: W >= 3).
 
 A ``--set`` value is checked against every requirement before the concrete plan is made, so a
 value too small gives one error naming the layer and the smallest value that fits.
@@ -128,8 +130,10 @@ def _given(names: Any, values: dict[str, int]) -> str:
     return ", ".join(f"{n}={values[n]}" for n in sorted(names))
 
 
-def check_values(reqs: list[Requirement], values: dict[str, int], limits: dict[str, Limit]) -> None:
-    """Raise a ShapeError at the first layer whose requirement the given values do not meet."""
+def check_values(reqs: list[Requirement], values: dict[str, int], limits: dict[str, Limit],
+                 locs: dict[str, Any] | None = None) -> None:
+    """Raise a ShapeError at the first layer whose requirement the given values do not meet,
+    located where the value was given (a `set:` entry; else the layer)."""
     for req in reqs:
         names = symbols(req.expr)
         if not names <= set(values) or _holds(req, values):
@@ -141,7 +145,8 @@ def check_values(reqs: list[Requirement], values: dict[str, int], limits: dict[s
         best = {n: max(values[n], limits[n].value or 1) for n in names}
         raise ShapeError(
             f"{given} is too small: this layer needs {req.text} ({req.name}){detail}",
-            loc=req.loc, layer=req.where, field="set",  # the value given (--set or set:) is what to change
+            loc=next((locs[n] for n in sorted(names) if locs and n in locs), req.loc), layer=req.where,
+            field="set",  # the value given (--set or set:) is what to change
             hint=f"give {_given(names, best)} or more (the line under `convcalc plan`'s table "
                  "names the smallest valid values)",
         )
@@ -168,7 +173,7 @@ def infer_with_limits(spec: Any, infer_once: Callable[..., Any], **options: Any)
     limits = min_values(reqs, list(sym.symbols))
     plan = sym
     if values:
-        check_values(reqs, values, limits)
+        check_values(reqs, values, limits, spec.value_locs)
         plan = infer_once(spec, **options)
         unset = [name for name, value in plan.symbols.items() if value is None]
         if unset:  # the others' smallest values given these (H*W >= 9 with H=3 set: W >= 3)

@@ -40,8 +40,7 @@ def steps(plan: Any) -> list[Step]:
     for i, lp in enumerate(plan.layers):
         for name in lp.node.inputs:
             last_use[name] = i
-    if plan.output_layer is not None:  # the network's output lives to the end
-        last_use[plan.output_layer.node.id] = len(plan.layers)
+    last_use[plan.output_name] = len(plan.layers)  # the network's output lives to the end
     total = product(plan.input_shape)
     live: dict[str, Dim] = {INPUT: total}
     out = [Step(-1, INPUT, tuple(live.items()), total)]

@@ -33,6 +33,8 @@ def test_the_stages_with_their_options():
     (lambda: convcalc.check(convcalc.load(TWO)), TypeError,
      "convcalc.check takes a Plan (from convcalc.infer or convcalc.plan), got ModelSpec"),
     (lambda: convcalc.check(convcalc.plan(TWO), seed=-1), ValueError, "seed must be an int >= 0, got -1"),
+    (lambda: convcalc.check(convcalc.plan(TWO), max_bytes="1G"), ValueError,
+     "max_bytes must be a positive int (bytes) or None, got '1G'"),
 ])
 def test_what_the_api_refuses_at_its_boundary(call, error, message):
     # before: load(1) closed stdout (file descriptor 1), batch=-2 planned a negative peak, the

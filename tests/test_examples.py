@@ -93,3 +93,11 @@ def test_seed_pixel_shuffle_twins_agree_for_any_size():
     assert one["totals"]["macs"] == twin["totals"]["macs"] == "36864*(H-2)*(W-2)"  # 16 filters x 2,304 taps
     assert one["output_shape"] == twin["output_shape"] == [16, "H-2", "W-2"]
     assert twin["layers"][0]["output_shape"] == [1, "16*H", "16*W"]
+
+
+@pytest.mark.parametrize("name, macs", [
+    ("seed-cs231n-connections.yaml", [14 * 14 * 180]),  # 180 multiply-accumulates per output
+    ("seed-volume-permute.yaml", [3 * 1920 * 1080 * 8 * 9, 0] * 2 + [3 * 1920 * 1080 * 8 * 9]),  # the same work
+])
+def test_seed_macs_the_examples_state(name, macs):
+    assert layer_numbers(run_json("plan", str(EXAMPLES[0].parent / name)), "macs") == macs

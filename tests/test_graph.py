@@ -222,3 +222,24 @@ def test_resolving_an_alias_chain_points_every_alias_at_the_layer():
     assert len(spec.aliases) > 4000  # the uses, their disabled relus and the repeat
     build(spec)
     assert set(spec.aliases.values()) == {"input"}
+
+
+def test_a_network_that_returns_its_input_keeps_it_to_the_end():
+    # the last entry is off and names the input: the input is the output, alive at b's step too
+    plan = plan_yaml("input: 8x8x3\nlayers:\n  - {id: a, conv: 3x3x4}\n  - {id: b, conv: 1x1x2}\n"
+                     "  - {relu: , from: input, when: false}\n")
+    assert plan.output == (8, 8, 3) and plan.output_name == "input"
+    assert peak(plan)[0] == 8 * 8 * 3 + 6 * 6 * 4 + 6 * 6 * 2  # input, a, b (was 336: input freed after a)
+    assert check(plan).passed
+
+
+def test_the_field_of_the_output_is_on_the_way_to_it(tmp_path):
+    # compare showed the field of the last layer in order, b (1x1), for a network that returns a (3x3)
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 8x8x2\nlayers:\n  - {id: a, conv: 3x3x4}\n  - {id: b, from: input, conv: 1x1x6}\n"
+                    "  - {relu: , from: a, when: false}\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("input: 8x8x2\nlayers:\n  - conv: 1x1x4\n")
+    doc = json.loads(CliRunner().invoke(main, ["compare", str(spec), str(other), "--format", "json"]).output)
+    field = doc["designs"][0]["receptive_field"]
+    assert (field["size"], field["layer"]) == ([3, 3], "a")

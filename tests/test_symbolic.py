@@ -328,3 +328,11 @@ def test_a_free_symbols_smallest_value_assumes_the_values_set(tmp_path):
     assert json.loads(result.output)["input"]["min_values"]["W"] == 3
     checked = CliRunner().invoke(main, ["check", str(spec), "--set", "H=3"])
     assert checked.exit_code == 0 and "H=3 W=3" in checked.output
+
+
+def test_a_value_too_small_in_the_files_set_is_located_there(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: Tx80x3\nset: {T: 5}\nlayers:\n  - conv: 9x3x8\n")
+    result = CliRunner().invoke(main, ["plan", str(spec)])
+    assert result.exit_code == 2  # the set: entry's line, not the conv's (which has no field 'set')
+    assert result.output.startswith(f"error: {spec}:2:10: layers[0] (conv), field 'set': T=5 is too small")

@@ -194,7 +194,20 @@ def test_torch_agrees_where_it_once_did_not(args):
     # more than PyTorch's max_pool takes natively (kernel/2), so it is padded explicitly
     result = CliRunner().invoke(main, ["check", *args, "--backend", "torch"])
     assert result.exit_code == 0, result.output
-    assert "PyTorch 2.13" in result.output and "agreed on all 1 layer outputs" in result.output
+    assert "PyTorch 2.13" in result.output and "agreed on all 1 layer outputs" in result.output, result.output
+
+
+@needs_torch
+def test_torch_pools_with_asymmetric_padding_and_ceil_mode(tmp_path):
+    # padded explicitly, PyTorch kept a window starting in the right padding, which its own rule
+    # (and numpy's) drops: shapes (3, 3, 1) against (2, 2, 1), a false mismatch
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 4x4x1\nlayers:\n"
+                    "  - maxpool: {kernel: 2, stride: 2, padding: [[0, 1], [0, 1]], ceil_mode: true}\n"
+                    "  - avgpool: {kernel: 2, stride: 2, padding: [[0, 1], [0, 1]], ceil_mode: true}\n")
+    result = CliRunner().invoke(main, ["check", str(spec), "--backend", "torch"])
+    assert result.exit_code == 0, result.output
+    assert "agreed on all 2 layer outputs" in result.output
 
 
 @needs_torch

@@ -23,7 +23,7 @@ from .base import fmt, set_hint
 @dataclass(frozen=True)
 class Axis:
     out: Dim
-    pads: tuple[Dim, Dim] | None  # None: TF same over a symbolic size (depends on n mod s)
+    pads: tuple[Dim, Dim] | None  # None: TF same over a symbolic size at a stride above 1 (depends on n mod s)
     explain: str
     constraint: tuple[Dim, int, str] | None
 

@@ -109,8 +109,7 @@ def _last_uses(plan: Any) -> dict[str, int]:
     for i, lp in enumerate(plan.layers):
         for name in lp.node.inputs:
             last[name] = i
-    if plan.output_layer is not None:
-        last[plan.output_layer.node.id] = len(plan.layers)
+    last[plan.output_name] = len(plan.layers)
     return last
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import CheckError
-from .sliding import per_axis, resolve_pads
+from .sliding import ceil_mode_counts, extents, per_axis, resolve_pads
 
 TorchOp = Callable[[list[np.ndarray], dict, dict[str, np.ndarray], str], np.ndarray]
 TORCH: dict[str, TorchOp] = {}
@@ -70,7 +70,7 @@ def oihw(kernel: np.ndarray) -> Any:
     import torch
 
     rank = kernel.ndim - 2
-    return torch.from_numpy(np.ascontiguousarray(kernel.transpose((rank + 1, rank) + tuple(range(rank)))))
+    return torch.from_numpy(_canonical(kernel.transpose((rank + 1, rank) + tuple(range(rank)))))
 
 
 def _f() -> Any:
@@ -133,6 +133,11 @@ def _tensor(a: np.ndarray) -> Any:
     return torch.from_numpy(_canonical(a))
 
 
+def _first(t: Any, counts: tuple[int, ...] | None) -> Any:
+    """The first ``counts`` windows on each spatial axis of a (1, C, spatial...) tensor."""
+    return t if counts is None else t[(slice(None), slice(None)) + tuple(slice(0, n) for n in counts)]
+
+
 def _pool(op: str) -> TorchOp:
     def run(ins: list[np.ndarray], args: dict, weights: dict[str, np.ndarray], layout: str) -> np.ndarray:
         (x,) = ins
@@ -141,11 +146,14 @@ def _pool(op: str) -> TorchOp:
         stride, dilation, pads = _geometry(args, x, kernel)
         t, native = to_torch(x), _symmetric(pads)
         ceil_mode = bool(args.get("ceil_mode", False))
+        # padded explicitly, a ceil_mode window may start in the right padding, which PyTorch's rule
+        # (a window starts in the input or the left padding) drops: keep the windows it keeps
+        counts = ceil_mode_counts(x.shape[1:-1], pads, stride, extents(kernel, dilation)) if ceil_mode else None
         if op == "max":  # PyTorch pads natively only symmetric padding up to half the kernel
             if native is None or any(p > k // 2 for p, k in zip(native, kernel)):
                 t, native = _explicit_pad(t, pads, float("-inf")), (0,) * rank
             out = _nd("max_pool", rank)(t, kernel, stride, native, dilation, ceil_mode)
-            return from_torch(out)
+            return from_torch(_first(out, counts))
         pool = _nd("avg_pool", rank)
         if native is not None:
             return from_torch(pool(t, kernel, stride, native, ceil_mode, count_include_pad=False))
@@ -154,7 +162,7 @@ def _pool(op: str) -> TorchOp:
         zero = (0,) * rank
         total = pool(_explicit_pad(t, pads), kernel, stride, zero, ceil_mode, count_include_pad=True)
         count = pool(ones, kernel, stride, zero, ceil_mode, count_include_pad=True)
-        return from_torch(total / count)
+        return from_torch(_first(total / count, counts))
 
     return run
 

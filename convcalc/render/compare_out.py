@@ -26,7 +26,7 @@ def _ratio_text(r: float | None) -> str:
 
 
 def _field_text(d: Design) -> str:
-    last = d.plan.output_layer.node.id if d.plan.output_layer is not None else None
+    last = d.plan.output_name
     at = "" if d.field_layer in (None, last) else f" at {d.field_layer}"
     return rf_text(d.receptive_field) + at
 

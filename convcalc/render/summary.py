@@ -53,7 +53,10 @@ def limit_lines(plan: Plan) -> list[str]:
             lines.append(f"Smallest valid {name}: {lim.value}, set by {req.layer}: it needs "
                          f"{req.text} ({req.name})")
     if len(plan.limits) > 1:
-        lines.append("(each smallest value assumes the other symbols at their smallest)")
+        given = [name for name, value in plan.symbols.items() if value is not None]
+        free = [name for name, value in plan.symbols.items() if value is None]
+        lines.append("(each smallest value assumes the other symbols at their smallest" +
+                     (f"; those of {', '.join(free)} assume {', '.join(given)} as given)" if given and free else ")"))
     return lines
 
 

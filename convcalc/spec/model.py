@@ -60,6 +60,7 @@ class ModelSpec:
     layout: str = "hwc"
     kernel_layout: str | None = None
     values: dict[str, int] = field(default_factory=dict)  # `set:` / --set
+    value_locs: dict[str, Loc] = field(default_factory=dict)  # where each value was given (a `set:` entry)
     file: str | None = None
     input_loc: Loc = field(default_factory=Loc)
     layers_loc: Loc | None = None  # the file's layers: (or its start when it has none)

@@ -232,6 +232,7 @@ def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
         layout=_choice(src, "layout", LAYOUTS) or "hwc",
         kernel_layout=_choice(src, "kernel_layout", KERNEL_LAYOUTS),
         values=_values(src),
+        value_locs={name: src.loc(("set", name)) for name in _values(src)},
         file=src.file,
         input_loc=src.loc(("input",)),
         layers_loc=src.loc(("layers",)),

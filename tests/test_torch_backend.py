@@ -247,4 +247,8 @@ def test_readme_shows_the_real_verdict():
     command = re.search(r"pip install '\.\[torch\]' && convcalc (check [^\n]*)", text).group(1)
     shown = re.search(r"```text\n(Verified on real tensors[^`]*)```", text).group(1)
     result = CliRunner().invoke(main, shlex.split(command))
-    assert result.exit_code == 0 and result.output.endswith(shown)
+    # the largest difference is PyTorch's float32 rounding, which can move with its threads (one
+    # run in 20 gave 5.2e-05 instead of 2.4e-07): every other word must be as shown
+    head, _, rest = shown.partition("(max abs diff ")
+    pattern = re.escape(head) + r"\(max abs diff [0-9.e+-]+\)" + re.escape(rest.split(")", 1)[1]) + r"\Z"
+    assert result.exit_code == 0 and re.search(pattern, result.output), result.output[-300:]

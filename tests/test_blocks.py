@@ -155,6 +155,20 @@ def test_a_disabled_compact_string_with_a_comparison_inside_a_placeholder():
     assert ids(plan_yaml(text)) == ["stage1.conv2"]
 
 
+@pytest.mark.parametrize("bad, line", [
+    ('{conv: {filters: "${f}", kernl: 3}}', "test.yaml:6:34: blocks.blk > layers[0], field 'kernl': unknown argument "
+                                            "for conv 'kernl'"),
+    ("{bogus_layer_type: 3}", "test.yaml:6:28: blocks.blk > layers[0]: unknown layer type 'bogus_layer_type'"),
+])
+def test_a_block_whose_only_use_is_off_still_has_its_names_checked(bad, line):
+    # counted as used (not "defined but never used"), it was never expanded: its typos passed
+    text = (f"input: 8x8x3\nblocks:\n  blk:\n    args: {{f: 2}}\n    layers:\n      - {bad}\nlayers:\n"
+            "  - {conv: {filters: 4, kernel: 1}}\n  - {id: u, blk: {f: 3}, when: false}\n")
+    with pytest.raises(ConvCalcError) as err:
+        plan_yaml(text)
+    assert err.value.format().splitlines()[0] == line
+
+
 def test_a_disabled_entry_values_are_not_read():
     # filters 0 would be refused, but this entry is off: only its names are checked
     text = "input: 8x8x2\nlayers:\n  - relu\n  - {conv: {filters: '${0}', kernel: 3}, when: false}\n"

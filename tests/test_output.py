@@ -302,3 +302,10 @@ def test_markdown_escapes_what_markdown_would_read_as_markup():
     text = result.stdout
     assert "8640\\*ceil(T/2)" in text and "8640*ceil" not in text
     assert not re.search(r"(?<!\\)[*_]", text.replace("**model**", "")), "an unescaped * or _ is left"
+
+
+def test_markdown_code_spans_hold_an_id_with_backticks(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 8x8x3\nlayers:\n  - {id: \"l`y`\", conv: 1x1x2}\n")
+    text = run("plan", spec, "--format", "markdown", "--explain").stdout
+    assert "- `` l`y` `` params: 2\\*(3\\*1\\*1+1) = 8" in text  # a one-backtick span ended at the id's first `

@@ -32,6 +32,16 @@ def md(text: str) -> str:
     return text.translate(_MARKUP)
 
 
+def md_code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by one more backtick than its longest run (an id
+    may hold backticks), padded when it starts or ends with one."""
+    import re
+
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def check_cell(issues: list[str]) -> str:
     """The check column: a check mark, or a cross and what disagrees. ASCII ("ok", "x") when
     stdout's encoding has no check mark (a cp1252 console), where the mark could not be printed."""

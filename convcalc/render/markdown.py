@@ -7,7 +7,7 @@ from typing import Any
 from ..engine import Plan, display_shape
 from ..memory import explain_totals
 from .columns import RIGHT
-from .common import md, size_text
+from .common import md, md_code, size_text
 from .rows import row_cells, row_explain, rows
 from .summary import check_lines, columns, mismatch_map, notice_lines, totals_lines
 
@@ -31,7 +31,7 @@ def render(plan: Plan, report: Any = None, *, explain: bool = False, depth: int 
     if explain:
         for item in shown:
             label, explained = row_explain(plan, item)
-            lines.extend(f"- `{label}` {md(line)}" for line in explained)
+            lines.extend(f"- {md_code(label)} {md(line)}" for line in explained)
         lines.extend(f"- {md(line)}" for line in explain_totals(plan))
         lines.append("")
     lines.extend(f"{md(line)}  " for line in notice_lines(plan) + totals_lines(plan) + check_lines(plan, report))

@@ -199,8 +199,17 @@ class Expander:
             self.aliases[full] = inputs[0]
             if entry.type in self.blocks and entry.type not in self.disabled_uses:
                 self.uses = self.uses or block_uses(self.blocks)  # once per expansion
-                self.disabled_uses |= reachable(entry.type, self.uses)  # and the blocks it would use
+                for name in sorted(reachable(entry.type, self.uses) - self.disabled_uses):
+                    self.disabled_uses.add(name)  # used, though off: its entries' names are checked
+                    self.check_block(name)
         return when
+
+    def check_block(self, name: str) -> None:
+        """The types and argument names of a block's entries, for a block whose only uses are
+        turned off (so never expanded): as for an entry turned off, values are not read."""
+        block = self.blocks[name]
+        for j, item in enumerate(block.layers):
+            self.check_names(_entry(self.src, item, block.base + ("layers", j), f"blocks.{name} > layers[{j}]", self.types))
 
     def check_names(self, entry: Entry) -> None:
         """The argument names of an entry `when` turned off: a typo there would otherwise show only

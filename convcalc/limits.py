@@ -164,20 +164,22 @@ def infer_with_limits(spec: Any, infer_once: Callable[..., Any], **options: Any)
         # error, if any, is the one that matters (it knows the values: "kernel 3 is larger...")
         plan = infer_once(spec, **options)
         reason = f"without values, {exc.message}"
-        unset = [name for name, value in plan.symbols.items() if value is None]
-        plan.requirements = requirements(plan) if unset else []
-        plan.limits = {**{name: Limit(name, None, reason=reason) for name in plan.symbols},
-                       **min_values(plan.requirements, unset)}
-        return plan
+        return _with_free_minima(plan, [], {name: Limit(name, None, reason=reason) for name in plan.symbols})
     reqs = requirements(sym)
     limits = min_values(reqs, list(sym.symbols))
-    plan = sym
-    if values:
-        check_values(reqs, values, limits, spec.value_locs)
-        plan = infer_once(spec, **options)
-        unset = [name for name, value in plan.symbols.items() if value is None]
-        if unset:  # the others' smallest values given these (H*W >= 9 with H=3 set: W >= 3)
-            reqs = requirements(plan)
-            limits = {**limits, **min_values(reqs, unset)}
+    if not values:
+        sym.requirements, sym.limits = reqs, limits
+        return sym
+    check_values(reqs, values, limits, spec.value_locs)
+    return _with_free_minima(infer_once(spec, **options), reqs, limits)
+
+
+def _with_free_minima(plan: Any, reqs: list[Requirement], limits: dict[str, Limit]) -> Any:
+    """``plan`` (made with the values given) with its requirements and limits: those of the symbols
+    still unset come from this plan, so they assume the values given (H*W >= 9 with H=3: W >= 3)."""
+    unset = [name for name, value in plan.symbols.items() if value is None]
+    if unset:
+        reqs = requirements(plan)
+        limits = {**limits, **min_values(reqs, unset)}
     plan.requirements, plan.limits = reqs, limits
     return plan

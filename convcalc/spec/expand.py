@@ -30,6 +30,7 @@ from .blocks import ENTRY_KEYS, Block, bind_args, block_uses, reachable
 from .compact import parse_compact
 from .expr import blank_placeholders, names, substitute
 from .model import Flag, Group, LayerSpec, default_id
+from .parse import check_keys
 from .source import Source
 
 MAX_LAYERS = 100_000
@@ -224,11 +225,10 @@ class Expander:
             return
         known = self.blocks[entry.type].args if entry.type in self.blocks else lookup(entry.type).args
         owner = f"block {entry.type}" if entry.type in self.blocks else lookup(entry.type).name
-        for name in raw:
-            if name not in known:
-                raise SpecError(f"unknown argument for {owner} '{name}'", loc=self.src.key_loc(entry.base + (entry.key, name)),
-                                layer=entry.path, field=str(name),
-                                hint=did_you_mean(str(name), known) if known else f"{owner} takes no arguments")
+        try:
+            check_keys(raw, known, f"argument for {owner}", lambda k: self.src.key_loc(entry.base + (entry.key, k)))
+        except SpecError as exc:
+            raise exc.located(layer=entry.path)
 
     def repeat(self, scope: Scope, entry: Entry, full: str, inputs: list[str], ask_each: bool = False) -> None:
         n = self.sub(entry, entry.item["repeat"], scope.env, ("repeat",), "repeat")

@@ -24,7 +24,9 @@ KERNEL_LAYOUTS = ("hwio", "oihw")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
+def check_keys(keys: Any, allowed: Any, what: str, loc_of: Any) -> None:
+    """An error for the first of ``keys`` not ``allowed`` (``what``: "argument for conv"), with a
+    did-you-mean, at ``loc_of(key)``."""
     for key in keys:
         if key not in allowed:
             kind, _, owner = what.partition(" for ")  # "argument for relu": relu takes no arguments
@@ -141,7 +143,7 @@ def _coerce_args(
     args: dict[str, Any] = {}
     schema = layer_type.args
     keys = key_locs or arg_locs
-    _check_keys(given, schema, f"argument for {layer_type.name}", lambda k: keys.get(k, loc))
+    check_keys(given, schema, f"argument for {layer_type.name}", lambda k: keys.get(k, loc))
     for name, spec in schema.items():
         where = arg_locs.get(name, loc)
         if name in given:
@@ -206,7 +208,7 @@ def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
     data = src.data
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping with 'input' and 'layers', got {_kind(data)} {show(data)}", loc=src.loc(()))
-    _check_keys(data, TOP_KEYS, "top-level key", lambda k: src.key_loc((k,)))
+    check_keys(data, TOP_KEYS, "top-level key", lambda k: src.key_loc((k,)))
     layers = data.get("layers")
     if layers is None:
         layers = []
@@ -222,6 +224,7 @@ def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
     from .expand import expand
 
     expanded = expand(src, parse_blocks(src), layers, _entry, flags)
+    values = _values(src)
     return ModelSpec(
         input=shape,
         layers=expanded.layers,
@@ -231,8 +234,8 @@ def parse_source(src: Source, flags: Sequence[Flag] = ()) -> ModelSpec:
         name=str(name) if name is not None else None,
         layout=_choice(src, "layout", LAYOUTS) or "hwc",
         kernel_layout=_choice(src, "kernel_layout", KERNEL_LAYOUTS),
-        values=_values(src),
-        value_locs={name: src.loc(("set", name)) for name in _values(src)},
+        values=values,
+        value_locs={name: src.loc(("set", name)) for name in values},
         file=src.file,
         input_loc=src.loc(("input",)),
         layers_loc=src.loc(("layers",)),
